@@ -1,0 +1,369 @@
+"""``open()`` for a machine: the stdlib's io stack over a virtual fd.
+
+``VFileIO`` plays ``io.FileIO``'s part (mode parsing, ``opener``, ``closefd``,
+the directory check, append positioning, its ``name``/``mode`` and repr) but
+reads and writes a virtual fd through the kernel. ``open_file`` is
+``io.open``: the same argument checks and messages as CPython's C
+implementation, then ``io.BufferedReader``/``BufferedWriter``/
+``BufferedRandom`` and ``io.TextIOWrapper`` on top.
+"""
+
+from __future__ import annotations
+
+import io
+import os as _os
+import warnings
+from errno import EAGAIN, EISDIR
+from stat import S_ISDIR
+from typing import Any
+
+from ..kernel import sys_attr, sys_file
+from ..kernel.errors import KernelError, oserror
+from ..kernel.process import Process
+
+__all__ = ["VFileIO", "open_file"]
+
+O_CLOEXEC = _os.O_CLOEXEC
+DEFAULT_BUFFER_SIZE = io.DEFAULT_BUFFER_SIZE
+_BufferedReader = io.BufferedReader
+_BufferedWriter = io.BufferedWriter
+_BufferedRandom = io.BufferedRandom
+_TextIOWrapper = io.TextIOWrapper
+_text_encoding = io.text_encoding
+
+
+class VFileIO(io.RawIOBase):
+    """Raw I/O on a virtual fd (``io.FileIO``'s behaviour). Subclassed per
+    process with ``_proc`` set."""
+
+    _proc: Process
+    _isatty: Any
+
+    def __init__(self, file: Any, mode: str = "r", closefd: bool = True, opener: Any = None) -> None:
+        self._fd = -1
+        self._closefd = closefd
+        if isinstance(file, float):
+            raise TypeError("integer argument expected, got float")
+        fd = -1
+        if isinstance(file, int):
+            fd = file
+            if fd < 0:
+                raise ValueError("negative file descriptor")
+        rwa = False
+        plus = False
+        readable = writable = created = appending = False
+        flags = 0
+        for c in mode:
+            if c in "rwxa":
+                if rwa:
+                    raise ValueError("Must have exactly one of create/read/write/append mode and at most one plus")
+                rwa = True
+                if c == "r":
+                    readable = True
+                elif c == "w":
+                    writable = True
+                    flags |= _os.O_CREAT | _os.O_TRUNC
+                elif c == "x":
+                    created = writable = True
+                    flags |= _os.O_EXCL | _os.O_CREAT
+                else:
+                    appending = writable = True
+                    flags |= _os.O_APPEND | _os.O_CREAT
+            elif c == "+":
+                if plus:
+                    raise ValueError("Must have exactly one of create/read/write/append mode and at most one plus")
+                readable = writable = plus = True
+            elif c == "b":
+                pass
+            else:
+                raise ValueError(f"invalid mode: {mode}")
+        if not rwa:
+            raise ValueError("Must have exactly one of create/read/write/append mode and at most one plus")
+        flags |= _os.O_RDWR if readable and writable else (_os.O_RDONLY if readable else _os.O_WRONLY)
+        flags |= O_CLOEXEC
+        self._readable = readable
+        self._writable = writable
+        self._created = created
+        self._appending = appending
+        self.name: Any = file
+        proc = self._proc
+        try:
+            if fd < 0:
+                if not closefd:
+                    raise ValueError("Cannot use closefd=False with file name")
+                if opener is None:
+                    path = file if isinstance(file, str) else _os.fsdecode(file)
+                    if "\0" in path:
+                        raise ValueError("embedded null character")
+                    try:
+                        fd = sys_file.openat(proc, None, path, flags, 0o666)
+                    except KernelError as e:
+                        raise oserror(e.errno, file) from None
+                else:
+                    fd = opener(file, flags)
+                    if not isinstance(fd, int):
+                        raise TypeError("expected integer from opener")
+                    if fd < 0:
+                        raise ValueError(f"opener returned {fd}")
+            self._fd = fd
+            try:
+                node = sys_attr.fstat(proc, fd)
+            except KernelError as e:
+                raise oserror(e.errno) from None
+            if S_ISDIR(node.mode):
+                raise oserror(EISDIR, file)
+            self._blksize = 4096
+            if appending:
+                try:
+                    sys_file.lseek(proc, fd, 0, 2)
+                except KernelError:
+                    pass
+        except BaseException:
+            if self._fd >= 0 and closefd:
+                try:
+                    sys_file.close(proc, self._fd)
+                except KernelError:
+                    pass
+            self._fd = -1
+            raise
+
+    # -- io.FileIO attributes -------------------------------------------------
+    @property
+    def mode(self) -> str:
+        if self._created:
+            return "xb+" if self._readable else "xb"
+        if self._appending:
+            return "ab+" if self._readable else "ab"
+        if self._readable:
+            return "rb+" if self._writable else "rb"
+        return "wb"
+
+    @property
+    def closefd(self) -> bool:
+        return self._closefd
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<_io.FileIO [closed]>"
+        return f"<_io.FileIO name={self.name!r} mode={self.mode!r} closefd={self._closefd!r}>"
+
+    def _checkopen(self) -> int:
+        if self._fd < 0 or self.closed:
+            raise ValueError("I/O operation on closed file")
+        return self._fd
+
+    def fileno(self) -> int:
+        return self._checkopen()
+
+    def readable(self) -> bool:
+        self._checkopen()
+        return self._readable
+
+    def writable(self) -> bool:
+        self._checkopen()
+        return self._writable
+
+    def seekable(self) -> bool:
+        fd = self._checkopen()
+        try:
+            sys_file.lseek(self._proc, fd, 0, 1)
+        except KernelError:
+            return False
+        return True
+
+    def isatty(self) -> bool:
+        fd = self._checkopen()
+        f = self._proc.fds.get(fd)
+        return bool(f is not None and f.console is not None and self._isatty(f.console))
+
+    # -- I/O ------------------------------------------------------------------------
+    def readinto(self, buffer: Any) -> int | None:  # type: ignore[override]
+        fd = self._checkopen()
+        if not self._readable:
+            raise io.UnsupportedOperation("File not open for reading")
+        view = memoryview(buffer).cast("B")
+        try:
+            data = sys_file.read(self._proc, fd, len(view))
+        except KernelError as e:
+            if e.errno == EAGAIN:
+                return None
+            raise oserror(e.errno) from None
+        n = len(data)
+        view[:n] = data
+        return n
+
+    def read(self, size: int | None = -1) -> bytes | None:
+        fd = self._checkopen()
+        if not self._readable:
+            raise io.UnsupportedOperation("File not open for reading")
+        if size is None or size < 0:
+            return self.readall()
+        try:
+            return sys_file.read(self._proc, fd, size)
+        except KernelError as e:
+            if e.errno == EAGAIN:
+                return None
+            raise oserror(e.errno) from None
+
+    def readall(self) -> bytes:
+        fd = self._checkopen()
+        if not self._readable:
+            raise io.UnsupportedOperation("File not open for reading")
+        proc = self._proc
+        chunks: list[bytes] = []
+        try:
+            f = proc.fds.lookup(fd)
+            want = DEFAULT_BUFFER_SIZE
+            if f.kind == 0o100000:
+                size = sys_attr.fstat(proc, fd).size
+                want = max(size - f.pos, 0) + 1
+            while True:
+                data = sys_file.read(proc, fd, want)
+                if not data:
+                    break
+                chunks.append(data)
+                if len(data) < want and f.kind == 0o100000:
+                    break
+                want = max(want, DEFAULT_BUFFER_SIZE)
+        except KernelError as e:
+            if e.errno == EAGAIN and chunks:
+                return b"".join(chunks)
+            raise oserror(e.errno) from None
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def write(self, buffer: Any) -> int | None:  # type: ignore[override]
+        fd = self._checkopen()
+        if not self._writable:
+            raise io.UnsupportedOperation("File not open for writing")
+        data = buffer if type(buffer) is bytes else bytes(buffer)
+        try:
+            return sys_file.write(self._proc, fd, data)
+        except KernelError as e:
+            if e.errno == EAGAIN:
+                return None
+            raise oserror(e.errno) from None
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        fd = self._checkopen()
+        if isinstance(pos, float):
+            raise TypeError("an integer is required")
+        try:
+            return sys_file.lseek(self._proc, fd, pos, whence)
+        except KernelError as e:
+            raise oserror(e.errno) from None
+
+    def tell(self) -> int:
+        return self.seek(0, 1)
+
+    def truncate(self, size: int | None = None) -> int:
+        fd = self._checkopen()
+        if not self._writable:
+            raise io.UnsupportedOperation("File not open for writing")
+        if size is None:
+            size = self.tell()
+        try:
+            sys_file.ftruncate(self._proc, fd, size)
+        except KernelError as e:
+            raise oserror(e.errno) from None
+        return size
+
+    def close(self) -> None:
+        if not self.closed:
+            fd = self._fd
+            try:
+                super().close()
+            finally:
+                if self._closefd and fd >= 0:
+                    self._fd = -1
+                    try:
+                        sys_file.close(self._proc, fd)
+                    except KernelError as e:
+                        raise oserror(e.errno) from None
+
+    def _dealloc_warn(self, source: Any) -> None:
+        if self._fd >= 0 and self._closefd:
+            warnings.warn(f"unclosed file {source!r}", ResourceWarning, stacklevel=2, source=source)
+
+    def __del__(self) -> None:
+        if self._fd >= 0 and self._closefd and not self.closed:
+            warnings.warn(f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self)
+        self.close()
+
+
+def open_file(
+    fileio: type[VFileIO],
+    fspath: Any,
+    file: Any,
+    mode: str = "r",
+    buffering: int = -1,
+    encoding: str | None = None,
+    errors: str | None = None,
+    newline: str | None = None,
+    closefd: bool = True,
+    opener: Any = None,
+) -> Any:
+    """``io.open`` over ``fileio`` (a per-process ``VFileIO`` subclass)."""
+    if not isinstance(file, int):
+        file = fspath(file)
+    if not isinstance(file, (str, bytes, int)):
+        raise TypeError(f"invalid file: {file!r}")
+    if not isinstance(mode, str):
+        raise TypeError(f"open() argument 'mode' must be str, not {type(mode).__name__}")
+    modes = set(mode)
+    if modes - set("axrwb+t") or len(mode) > len(modes):
+        raise ValueError(f"invalid mode: '{mode}'")
+    creating = "x" in modes
+    reading = "r" in modes
+    writing = "w" in modes
+    appending = "a" in modes
+    updating = "+" in modes
+    text = "t" in modes
+    binary = "b" in modes
+    if text and binary:
+        raise ValueError("can't have text and binary mode at once")
+    if creating + reading + writing + appending != 1:
+        raise ValueError("must have exactly one of create/read/write/append mode")
+    if binary and encoding is not None:
+        raise ValueError("binary mode doesn't take an encoding argument")
+    if binary and errors is not None:
+        raise ValueError("binary mode doesn't take an errors argument")
+    if binary and newline is not None:
+        raise ValueError("binary mode doesn't take a newline argument")
+    if binary and buffering == 1:
+        warnings.warn(
+            "line buffering (buffering=1) isn't supported in binary mode, "
+            "the default buffer size will be used",
+            RuntimeWarning,
+            2,
+        )
+    rawmode = ("x" if creating else "") + ("r" if reading else "") + ("w" if writing else "")
+    rawmode += ("a" if appending else "") + ("+" if updating else "")
+    raw = fileio(file, rawmode, closefd, opener=opener)
+    result: Any = raw
+    try:
+        line_buffering = False
+        if buffering == 1 or (buffering < 0 and raw.isatty()):
+            buffering = -1
+            line_buffering = True
+        if buffering < 0:
+            buffering = raw._blksize
+        if buffering == 0:
+            if binary:
+                return result
+            raise ValueError("can't have unbuffered text I/O")
+        if updating:
+            buffer: Any = _BufferedRandom(raw, buffering)
+        elif creating or writing or appending:
+            buffer = _BufferedWriter(raw, buffering)
+        else:
+            buffer = _BufferedReader(raw, buffering)
+        result = buffer
+        if binary:
+            return result
+        wrapper = _TextIOWrapper(buffer, _text_encoding(encoding), errors, newline, line_buffering)
+        result = wrapper
+        wrapper.mode = mode  # type: ignore[misc]
+        return result
+    except BaseException:
+        result.close()
+        raise

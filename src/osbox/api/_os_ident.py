@@ -1,0 +1,179 @@
+"""Identity, environment and platform calls of the ``os`` surface.
+
+Ids come from the process's credentials (``getuid`` and friends) and change
+through the kernel's set*id rules; ``uname`` and ``cpu_count`` answer from
+the machine's configuration; ``putenv``/``unsetenv`` change the process's
+own environment block, never the host's.
+"""
+
+from __future__ import annotations
+
+import operator
+import os as _os
+from typing import Any
+
+from ..kernel import sys_proc
+from ..kernel.errors import KernelError, oserror
+from ._base import OsBase
+from ._convert import raise_os
+
+__all__ = ["IdentCalls"]
+
+_index = operator.index
+_uname_result = _os.uname_result
+_host_exit = _os._exit
+
+
+def _env_name(func: str, name: Any) -> bytes:
+    if isinstance(name, str):
+        b = name.encode("utf-8", "surrogateescape")
+    elif isinstance(name, bytes):
+        b = name
+    else:
+        b = _os.fsencode(name)
+    if b"\0" in b:
+        raise ValueError("embedded null byte")
+    if func == "putenv" and b"=" in b:
+        raise ValueError("illegal environment variable name")
+    if not b or b"=" in b:
+        raise oserror(22)  # setenv(3)/unsetenv(3) reject it with EINVAL
+    return b
+
+
+def _env_value(value: Any) -> bytes:
+    b = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else _os.fsencode(value)
+    if b"\0" in b:
+        raise ValueError("embedded null byte")
+    return b
+
+
+class IdentCalls(OsBase):
+    """Process identity, environment and platform information."""
+
+    # -- ids ----------------------------------------------------------------------
+    def getpid(self) -> int:
+        return self.proc.pid
+
+    def getppid(self) -> int:
+        return self.proc.ppid
+
+    def getuid(self) -> int:
+        return self.proc.cred.uid
+
+    def geteuid(self) -> int:
+        return self.proc.cred.euid
+
+    def getgid(self) -> int:
+        return self.proc.cred.gid
+
+    def getegid(self) -> int:
+        return self.proc.cred.egid
+
+    def getgroups(self) -> list[int]:
+        return list(self.proc.cred.groups)
+
+    def getresuid(self) -> tuple[int, int, int]:
+        c = self.proc.cred
+        return c.uid, c.euid, c.suid
+
+    def getresgid(self) -> tuple[int, int, int]:
+        c = self.proc.cred
+        return c.gid, c.egid, c.sgid
+
+    def getpgrp(self) -> int:
+        return self.proc.pid
+
+    def getpgid(self, pid: int) -> int:
+        return self.proc.pid if _index(pid) in (0, self.proc.pid) else self._no_such_process()
+
+    def getsid(self, pid: int) -> int:
+        return self.proc.pid if _index(pid) in (0, self.proc.pid) else self._no_such_process()
+
+    def _no_such_process(self) -> int:
+        raise oserror(3)
+
+    def _set(self, fn: Any, value: Any) -> None:
+        try:
+            with self.proc.k.lock:
+                fn(self.proc, _index(value))
+        except KernelError as e:
+            raise_os(e)
+
+    def setuid(self, uid: int, /) -> None:
+        """os.setuid: as root, all three uids. Errors: EPERM."""
+        self._set(sys_proc.setuid, uid)
+
+    def seteuid(self, euid: int, /) -> None:
+        """os.seteuid. Errors: EPERM."""
+        self._set(sys_proc.seteuid, euid)
+
+    def setgid(self, gid: int, /) -> None:
+        """os.setgid. Errors: EPERM."""
+        self._set(sys_proc.setgid, gid)
+
+    def setegid(self, egid: int, /) -> None:
+        """os.setegid. Errors: EPERM."""
+        self._set(sys_proc.setegid, egid)
+
+    def setgroups(self, groups: Any, /) -> None:
+        """os.setgroups: root only. Errors: EPERM."""
+        try:
+            gids = [_index(g) for g in groups]
+        except TypeError:
+            raise TypeError("setgroups argument must be a sequence") from None
+        try:
+            with self.proc.k.lock:
+                sys_proc.setgroups(self.proc, gids)
+        except KernelError as e:
+            raise_os(e)
+
+    def getlogin(self) -> str:
+        """os.getlogin: the machine's user name for the real uid."""
+        name = self.machine.user_name(self.proc.cred.uid)
+        if name is None:
+            raise oserror(6)
+        return str(name)
+
+    # -- umask, environment --------------------------------------------------------
+    def umask(self, mask: int, /) -> int:
+        """os.umask: set the mask, return the previous one."""
+        old = self.proc.umask
+        self.proc.umask = _index(mask) & 0o777
+        return old
+
+    def putenv(self, name: Any, value: Any, /) -> None:
+        """os.putenv: change the process environment (not ``os.environ``).
+        Errors: ValueError for an empty name, '=' or NUL."""
+        self.proc.environ[_env_name("putenv", name)] = _env_value(value)
+
+    def unsetenv(self, name: Any, /) -> None:
+        """os.unsetenv. Errors: ValueError for an empty name, '=' or NUL."""
+        self.proc.environ.pop(_env_name("unsetenv", name), None)
+
+    # -- platform ---------------------------------------------------------------------
+    def uname(self) -> Any:
+        """os.uname: the machine's configured identity."""
+        u = self.machine.uname_fields()
+        return _uname_result(u)
+
+    def cpu_count(self) -> int | None:
+        """os.cpu_count: the machine's configured count."""
+        n: int | None = self.machine.cpu_count
+        return n
+
+    def sched_getaffinity(self, pid: int, /) -> set[int]:
+        """os.sched_getaffinity: every configured cpu."""
+        return set(range(self.machine.cpu_count or 1))
+
+    def sync(self) -> None:
+        """os.sync: make the machine durable."""
+        with self.proc.k.lock:
+            self.proc.k.store.sync()
+
+    def _exit(self, status: int) -> None:
+        """os._exit: make the machine durable, then end the host process as
+        a real ``_exit`` would."""
+        try:
+            self.sync()
+        finally:
+            _host_exit(status)

@@ -1,0 +1,183 @@
+"""Assemble a module-like ``os`` for one virtual process.
+
+The result has every public name the host's ``os`` has:
+
+* constants, types and pure helpers are the host's own objects (``O_RDONLY``,
+  ``stat_result``, ``fspath``, ``W*`` macros, ``strerror``...);
+* the calls osbox virtualises are the process's (``OsSurface`` methods);
+* the functions CPython writes in Python in ``os.py`` (``makedirs``, ``walk``,
+  ``fwalk``, ``renames``, ``getenv``...) are the stdlib's own code re-bound
+  over this module, so they run on the machine;
+* every other callable raises ``OSError(ENOSYS)`` naming itself, so nothing
+  ever falls through to the host.
+"""
+
+from __future__ import annotations
+
+import errno
+import os as _os
+import types
+from typing import Any
+
+from ..kernel.process import Process
+from ._dirent import DirEntry
+from ._environ import bytes_environ, str_environ
+from ._fileio import VFileIO, open_file
+from ._os_fds import FdCalls
+from ._os_ident import IdentCalls
+from ._os_paths import PathCalls
+from ._pathmod import make_path_module, rebind
+
+__all__ = ["OsSurface", "make_os_module", "enosys", "HOST_PURE"]
+
+
+class OsSurface(PathCalls, FdCalls, IdentCalls):
+    """All ``os`` calls of one process."""
+
+
+# Host functions that compute without touching any host state osbox models.
+HOST_PURE = frozenset(
+    {
+        "fspath",
+        "fsencode",
+        "fsdecode",
+        "strerror",
+        "major",
+        "minor",
+        "makedev",
+        "WCOREDUMP",
+        "WEXITSTATUS",
+        "WIFCONTINUED",
+        "WIFEXITED",
+        "WIFSIGNALED",
+        "WIFSTOPPED",
+        "WSTOPSIG",
+        "WTERMSIG",
+        "waitstatus_to_exitcode",
+        "urandom",
+        "getrandom",
+        "times",
+        "register_at_fork",
+        "sysconf",
+        "confstr",
+        "ctermid",
+        "abort",
+        "_check_methods",
+        "_exists",
+        "_get_exports_list",
+        "_fscodec",
+    }
+)
+
+# os.py functions that would start host processes: ENOSYS until processes exist.
+_PROCESS_PY = frozenset(
+    {"popen", "_execvpe", "_spawnvef", "system"}
+    | {n for n in dir(_os) if n.startswith(("exec", "spawn"))}
+)
+
+_XATTR_DOC = "extended attributes are not supported by osbox machines"
+
+
+def enosys(name: str) -> Any:
+    """A stand-in for ``os.<name>`` that raises ENOSYS and never reaches the host."""
+
+    def stub(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(
+            errno.ENOSYS,
+            f"Function not implemented: os.{name} is not virtualised by osbox "
+            "and would reach the host",
+        )
+
+    stub.__name__ = stub.__qualname__ = name
+    stub.__doc__ = f"os.{name} is not available inside an osbox machine: raises OSError(ENOSYS)."
+    return stub
+
+
+def _xattr_calls(surface: OsSurface) -> dict[str, Any]:
+    """xattr calls: a filesystem without user xattrs (listxattr is empty,
+    getxattr ENODATA, setxattr EOPNOTSUPP), so shutil.copystat works."""
+
+    def listxattr(path: Any = None, *, follow_symlinks: bool = True) -> list[str]:
+        surface.stat(path if path is not None else ".", follow_symlinks=follow_symlinks)
+        return []
+
+    def getxattr(path: Any, attribute: Any, *, follow_symlinks: bool = True) -> bytes:
+        surface.stat(path, follow_symlinks=follow_symlinks)
+        raise OSError(errno.ENODATA, _os.strerror(errno.ENODATA), path)
+
+    def setxattr(path: Any, attribute: Any, value: Any, flags: int = 0, *, follow_symlinks: bool = True) -> None:
+        surface.stat(path, follow_symlinks=follow_symlinks)
+        raise OSError(errno.EOPNOTSUPP, _os.strerror(errno.EOPNOTSUPP), path)
+
+    def removexattr(path: Any, attribute: Any, *, follow_symlinks: bool = True) -> None:
+        surface.stat(path, follow_symlinks=follow_symlinks)
+        raise OSError(errno.ENODATA, _os.strerror(errno.ENODATA), path)
+
+    return {f.__name__: f for f in (listxattr, getxattr, setxattr, removexattr)}
+
+
+def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
+    """Build the ``os`` module of ``proc`` on ``machine``."""
+    surface = OsSurface(proc, machine)
+    host = vars(_os)
+    ns: dict[str, Any] = {}
+    for name, value in host.items():
+        if callable(value) and not isinstance(value, type):
+            if name in HOST_PURE:
+                ns[name] = value
+            elif isinstance(value, types.FunctionType):
+                ns[name] = value  # re-bound below
+            else:
+                ns[name] = enosys(name)
+        else:
+            ns[name] = value
+    for name in dir(OsSurface):
+        if name.startswith("__") or name in ("proc", "dev", "machine") or (name.startswith("_") and name != "_exit"):
+            continue
+        ns[name] = getattr(surface, name)
+    ns.update(_xattr_calls(surface))
+    ns["DirEntry"] = DirEntry
+    ns["error"] = OSError
+    # The C environ block of the process, and CPython's Python-level mapping of it.
+    data = dict(proc.environ)
+    putenv = ns["putenv"]
+    unsetenv = ns["unsetenv"]
+    ns["environ"] = str_environ(data, putenv, unsetenv)
+    ns["environb"] = bytes_environ(data, putenv, unsetenv)
+    fileio = type("FileIO", (VFileIO,), {"_proc": proc, "_isatty": staticmethod(_os.isatty)})
+    fspath = _os.fspath
+
+    def vopen(
+        file: Any,
+        mode: str = "r",
+        buffering: int = -1,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        closefd: bool = True,
+        opener: Any = None,
+    ) -> Any:
+        return open_file(fileio, fspath, file, mode, buffering, encoding, errors, newline, closefd, opener)
+
+    def fdopen(fd: Any, mode: str = "r", buffering: int = -1, encoding: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(fd, int):
+            raise TypeError(f"invalid fd type ({type(fd)}, expected integer)")
+        return vopen(fd, mode, buffering, encoding, *args, **kwargs)
+
+    module = types.ModuleType("os", _os.__doc__)
+    mod_ns = module.__dict__
+    mod_ns.update(ns)
+    for name, value in host.items():
+        if isinstance(value, types.FunctionType) and value.__globals__ is host and name not in HOST_PURE:
+            mod_ns[name] = rebind(value, mod_ns)
+    for name in _PROCESS_PY:
+        if name in host:
+            mod_ns[name] = enosys(name)
+    mod_ns["fdopen"] = fdopen
+    mod_ns["path"] = make_path_module(module)
+    mod_ns["open_file"] = vopen  # the builtins.open of this process (not an os name)
+    for set_name in ("supports_dir_fd", "supports_fd", "supports_follow_symlinks", "supports_effective_ids"):
+        host_set = host[set_name]
+        mod_ns[set_name] = {mod_ns[f.__name__] for f in host_set if f.__name__ in mod_ns}
+    mod_ns["_surface"] = surface
+    return module

@@ -1,0 +1,82 @@
+"""The kernel object: one store, the machine lock, inode references, processes.
+
+Every syscall runs with ``Kernel.lock`` held, so a store sees one syscall at a
+time and a persistent store can commit only between syscalls. ``ref``/``unref``
+count the open files and cwds holding an inode, so an unlinked inode survives
+until its last user lets go (Linux keeps it through ``i_count``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from ..stores.base import Store
+from .cred import Cred
+from .process import Process
+
+if TYPE_CHECKING:
+    from .pipe import Pipe
+
+__all__ = ["Kernel"]
+
+DEFAULT_DEV = 0x2E  # st_dev of a machine's filesystem (a tmpfs-like minor)
+
+
+class Kernel:
+    """Owns the store and the state shared by all processes of a machine."""
+
+    def __init__(self, store: Store, lock: threading.RLock | None = None) -> None:
+        self.store = store
+        self.lock = lock if lock is not None else threading.RLock()
+        self.dev = DEFAULT_DEV
+        self.root_ino = store.root_ino
+        self.opens: dict[int, int] = {}
+        self.fifos: dict[int, Pipe] = {}
+        self.processes: dict[int, Process] = {}
+        self.next_pid = 1
+        self.ns_gen = 0  # bumped whenever a directory moves or goes: cwd caches check it
+        self.now = time.time_ns
+
+    def ref(self, ino: int) -> None:
+        opens = self.opens
+        opens[ino] = opens.get(ino, 0) + 1
+
+    def unref(self, ino: int) -> None:
+        """Drop one reference; free the inode if it was the last and no
+        dentry links it any more."""
+        opens = self.opens
+        n = opens[ino] - 1
+        if n:
+            opens[ino] = n
+            return
+        del opens[ino]
+        self.fifos.pop(ino, None)
+        store = self.store
+        try:
+            node = store.get(ino)
+        except KeyError:
+            return
+        if node.nlink == 0:
+            store.free(ino)
+
+    def dropped(self, ino: int) -> None:
+        """After an unlink left ``ino`` with no links: free it now, or mark it
+        an orphan if someone still holds it."""
+        if ino in self.opens:
+            self.store.orphan(ino)
+        else:
+            self.store.free(ino)
+
+    def spawn(
+        self, parent: Process | None, cred: Cred, cwd: int, root: int, environ: dict[bytes, bytes]
+    ) -> Process:
+        """Create a process with the next pid."""
+        pid = self.next_pid
+        self.next_pid += 1
+        proc = Process(self, pid, parent.pid if parent else 0, cred, cwd, root, environ)
+        if parent is not None:
+            proc.umask = parent.umask
+        self.processes[pid] = proc
+        return proc

@@ -1,0 +1,153 @@
+"""Path resolution: turning a path string into an inode, as Linux's ``namei``.
+
+This is the only place that interprets ``/``, ``.``, ``..``, trailing slashes
+and symlinks. Two entry points:
+
+* ``lookup(proc, dirfd, path, follow)`` walks every component and returns the
+  final inode (``path_lookupat``).
+* ``lookup_parent(proc, dirfd, path)`` walks all but the last component and
+  returns ``(parent, last, trailing_slash)`` (``filename_parentat``); ``last``
+  is ``"."``, ``".."`` or ``""`` (the path was ``/``) for the special cases,
+  which each syscall maps to its own errno.
+
+Errors, in the order Linux checks them: ENOENT (empty path), ENAMETOOLONG
+(path of PATH_MAX bytes or more), EBADF / ENOTDIR (``dirfd`` for a relative
+path), then per component: EACCES (no search permission on the directory),
+ENAMETOOLONG (component over NAME_MAX bytes), ENOENT (missing), ELOOP (more
+than 40 symlinks), ENOTDIR (a non-directory followed by more components or a
+trailing slash).
+"""
+
+from __future__ import annotations
+
+from errno import EACCES, EBADF, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR
+from stat import S_IFDIR, S_IFLNK
+from ..stores.base import S_IFMT
+from typing import TYPE_CHECKING
+
+from ..stores.base import Inode
+from .cred import MAY_EXEC, permission
+from .errors import KernelError
+
+if TYPE_CHECKING:
+    from .process import Process
+
+__all__ = ["AT_FDCWD", "MAXSYMLINKS", "NAME_MAX", "PATH_MAX", "lookup", "lookup_parent", "start_dir"]
+
+AT_FDCWD = -100
+MAXSYMLINKS = 40
+NAME_MAX = 255
+PATH_MAX = 4096
+
+
+def _blen(s: str) -> int:
+    return len(s.encode("utf-8", "surrogateescape"))
+
+
+def check_path(path: str) -> None:
+    """ENOENT for an empty path, ENAMETOOLONG for one of PATH_MAX bytes or more."""
+    if not path:
+        raise KernelError(ENOENT)
+    if len(path) >= 1024 and _blen(path) >= PATH_MAX:
+        raise KernelError(ENAMETOOLONG)
+
+
+def start_dir(proc: Process, dirfd: int | None, path: str) -> Inode:
+    """The inode a walk of ``path`` starts from (``path_init``)."""
+    store = proc.k.store
+    if path[0] == "/":
+        return store.get(proc.root)
+    if dirfd is None or dirfd == AT_FDCWD:
+        return store.get(proc.cwd)
+    f = proc.fds.get(dirfd)
+    if f is None:
+        raise KernelError(EBADF)
+    node = store.get(f.ino) if f.ino else None
+    if node is None or node.mode & S_IFMT != S_IFDIR:
+        raise KernelError(ENOTDIR)
+    return node
+
+
+def lookup(proc: Process, dirfd: int | None, path: str, follow: bool = True) -> Inode:
+    """Resolve ``path`` to its inode; ``follow`` decides whether a symlink as
+    the last component is followed (a trailing slash always follows)."""
+    check_path(path)
+    node, _ = _walk(proc, start_dir(proc, dirfd, path), path, follow, False)
+    return node
+
+
+def lookup_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, str, bool]:
+    """Resolve all but the last component of ``path``.
+
+    Returns ``(parent, last, trailing_slash)``. ``last`` is ``"."``/``".."``
+    when the path ends so, and ``""`` when it names the root itself.
+    """
+    check_path(path)
+    return _walk(proc, start_dir(proc, dirfd, path), path, False, True)  # type: ignore[return-value]
+
+
+def _walk(
+    proc: Process, cur: Inode, path: str, follow: bool, parent: bool
+) -> tuple[Inode, str] | tuple[Inode, str, bool]:
+    store = proc.k.store
+    cred = proc.cred
+    trailing = path[-1] == "/"
+    comps = [c for c in path.split("/") if c]
+    links = 0
+    i = 0
+    n = len(comps)
+    if n == 0:
+        if parent:
+            return cur, "", trailing
+        return cur, ""
+    while True:
+        name = comps[i]
+        last = i == n - 1
+        # may_lookup: search permission on every directory walked through.
+        if cred.euid != 0 and not permission(cred, cur, MAY_EXEC):
+            raise KernelError(EACCES)
+        if last and parent:
+            if len(name) > 63 and name not in (".", "..") and _blen(name) > NAME_MAX:
+                raise KernelError(ENAMETOOLONG)
+            return cur, name, trailing
+        if name == ".":
+            nxt = cur
+        elif name == "..":
+            nxt = cur if cur.ino == proc.root else store.get(store.parent(cur.ino))
+        else:
+            if len(name) > 63 and _blen(name) > NAME_MAX:
+                raise KernelError(ENAMETOOLONG)
+            found = store.lookup(cur.ino, name)
+            if found is None:
+                raise KernelError(ENOENT)
+            nxt = found
+            kind = nxt.mode & S_IFMT
+            if kind == S_IFLNK and (not last or follow or trailing):
+                links += 1
+                if links > MAXSYMLINKS:
+                    raise KernelError(ELOOP)
+                target = store.readlink(nxt.ino)
+                if not target:
+                    raise KernelError(ENOENT)
+                if target[0] == "/":
+                    cur = store.get(proc.root)
+                tcomps = [c for c in target.split("/") if c]
+                if target[-1] == "/" and last:
+                    trailing = True
+                comps = tcomps + comps[i + 1 :]
+                n = len(comps)
+                i = 0
+                if n == 0:
+                    # The target was "/" (or only slashes): the root itself.
+                    if parent:
+                        return cur, "", trailing
+                    return cur, ""
+                continue
+        if last:
+            if trailing and nxt.mode & S_IFMT != S_IFDIR:
+                raise KernelError(ENOTDIR)
+            return nxt, name
+        if nxt.mode & S_IFMT != S_IFDIR:
+            raise KernelError(ENOTDIR)
+        cur = nxt
+        i += 1

@@ -1,0 +1,78 @@
+"""Pipes and FIFOs: a bounded byte buffer with reader and writer counts.
+
+Semantics follow Linux ``pipe(7)``: capacity 65536 bytes, writes of at most
+``PIPE_BUF`` (4096) bytes are atomic, a read on an empty pipe blocks while a
+writer exists and returns EOF once none does, a write with no reader fails
+with EPIPE, and ``O_NONBLOCK`` turns waiting into EAGAIN. Waiting releases the
+machine lock, so another thread can fill or drain the pipe meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+from errno import EAGAIN, EPIPE
+from typing import Any
+
+from .errors import KernelError
+
+__all__ = ["PIPE_BUF", "PIPE_SIZE", "Pipe"]
+
+PIPE_BUF = 4096
+PIPE_SIZE = 65536
+
+
+class Pipe:
+    """The buffer behind a pipe or FIFO (Linux ``struct pipe_inode_info``)."""
+
+    __slots__ = ("buf", "readers", "writers", "cond", "node")
+
+    def __init__(self, lock: threading.RLock) -> None:
+        self.buf = bytearray()
+        self.readers = 0
+        self.writers = 0
+        self.cond = threading.Condition(lock)
+        self.node: Any = None  # the Inode fstat reports for an anonymous pipe
+
+    def read(self, n: int, nonblock: bool) -> bytes:
+        """Return up to ``n`` bytes; b"" at EOF. Called with the lock held."""
+        while not self.buf:
+            if self.writers == 0 or n == 0:
+                return b""
+            if nonblock:
+                raise KernelError(EAGAIN)
+            self.cond.wait()
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
+        self.cond.notify_all()
+        return data
+
+    def write(self, data: bytes, nonblock: bool) -> int:
+        """Write ``data``; return the count written. Called with the lock held."""
+        total = 0
+        size = len(data)
+        while True:
+            if self.readers == 0:
+                if total:
+                    return total
+                raise KernelError(EPIPE)
+            room = PIPE_SIZE - len(self.buf)
+            left = size - total
+            if room >= left or (room > 0 and left > PIPE_BUF):
+                chunk = data[total : total + room]
+                self.buf += chunk
+                total += len(chunk)
+                self.cond.notify_all()
+                if total == size:
+                    return total
+            if nonblock:
+                if total:
+                    return total
+                raise KernelError(EAGAIN)
+            self.cond.wait()
+
+    def close_end(self, writer: bool) -> None:
+        if writer:
+            self.writers -= 1
+        else:
+            self.readers -= 1
+        self.cond.notify_all()

@@ -1,0 +1,620 @@
+"""Syscalls on open files: openat, close, read, write, pread, pwrite, lseek,
+ftruncate, fsync, dup, dup3, pipe2, getdents, sendfile, copy_file_range.
+
+``openat`` follows Linux ``path_openat``: ``O_PATH`` handles, the create side
+(``open_last_lookups``, following a symlink as the last component and
+creating its target), then ``do_open``/``may_open`` and truncation.
+"""
+
+from __future__ import annotations
+
+import os as _os
+from errno import (
+    EACCES,
+    EBADF,
+    EEXIST,
+    EFBIG,
+    EINVAL,
+    EISDIR,
+    ELOOP,
+    ENOSPC,
+    ENOTDIR,
+    ENXIO,
+    EPERM,
+    ESPIPE,
+)
+from stat import S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID
+from ..stores.base import S_IFMT
+
+from ..stores.base import Capacity, Inode
+from . import devices
+from .cred import MAY_READ, MAY_WRITE, permission
+from .errors import KernelError
+from .file import OpenFile
+from .namei import MAXSYMLINKS, _walk, check_path, lookup, start_dir
+from .pipe import Pipe
+from .process import Process
+from .sys_namespace import create_owner, may_create
+
+__all__ = [
+    "close",
+    "copy_file_range",
+    "dup",
+    "dup3",
+    "fsync",
+    "ftruncate",
+    "getdents",
+    "lseek",
+    "openat",
+    "pipe2",
+    "read",
+    "release",
+    "sendfile",
+    "write",
+    "kill_priv",
+]
+
+O_ACCMODE = _os.O_ACCMODE
+O_CREAT = _os.O_CREAT
+O_EXCL = _os.O_EXCL
+O_TRUNC = _os.O_TRUNC
+O_APPEND = _os.O_APPEND
+O_NONBLOCK = _os.O_NONBLOCK
+O_DIRECTORY = _os.O_DIRECTORY
+O_NOFOLLOW = _os.O_NOFOLLOW
+O_NOATIME = _os.O_NOATIME
+O_CLOEXEC = _os.O_CLOEXEC
+O_PATH = _os.O_PATH
+O_TMPFILE = _os.O_TMPFILE
+O_RDONLY_DIR = O_DIRECTORY  # O_RDONLY | O_DIRECTORY, as opendir(3) opens
+SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
+SEEK_DATA = _os.SEEK_DATA
+SEEK_HOLE = _os.SEEK_HOLE
+MAX_FILE = (1 << 63) - 1
+_ACC_MASK = (MAY_READ, MAY_WRITE, MAY_READ | MAY_WRITE, MAY_READ | MAY_WRITE)
+DAY_NS = 86400 * 10**9
+
+
+# -- open ---------------------------------------------------------------------
+def _open_create(proc: Process, dirfd: int | None, path: str, flags: int, mode: int) -> tuple[Inode, bool]:
+    """The create side of open: returns ``(inode, created)``."""
+    store = proc.k.store
+    check_path(path)
+    start = start_dir(proc, dirfd, path)
+    links = 0
+    while True:
+        parent, name, trailing = _walk(proc, start, path, False, True)  # type: ignore[misc]
+        if name in ("", ".", ".."):
+            if name == "..":
+                up = parent.ino if parent.ino == proc.root else store.parent(parent.ino)
+                return store.get(up), False
+            return parent, False
+        if trailing:
+            raise KernelError(EISDIR)
+        node = store.lookup(parent.ino, name)
+        if node is None:
+            may_create(proc, parent)
+            gid, fmode = create_owner(proc, parent, S_IFREG | (mode & 0o7777 & ~proc.umask))
+            try:
+                return store.create(parent.ino, name, fmode, proc.cred.euid, gid, proc.k.now()), True
+            except Capacity:
+                raise KernelError(ENOSPC) from None
+        if flags & O_EXCL:
+            raise KernelError(EEXIST)
+        if node.mode & S_IFMT != S_IFLNK:
+            return node, False
+        if flags & O_NOFOLLOW:
+            raise KernelError(ELOOP)
+        links += 1
+        if links > MAXSYMLINKS:
+            raise KernelError(ELOOP)
+        path = store.readlink(node.ino)
+        start = store.get(proc.root) if path[0] == "/" else parent
+
+
+def kill_priv(proc: Process, node: Inode) -> None:
+    """Clear setuid (and setgid with group-exec) on write or truncate by a
+    caller without CAP_FSETID (``file_remove_privs``)."""
+    mode = node.mode
+    if proc.cred.euid == 0 or not mode & (S_ISUID | S_ISGID):
+        return
+    kill = mode & S_ISUID
+    if mode & (S_ISGID | 0o010) == S_ISGID | 0o010:
+        kill |= S_ISGID
+    if kill:
+        proc.k.store.setattr(node.ino, mode=mode & ~kill)
+
+
+def _open_file(proc: Process, dirfd: int | None, path: str, flags: int, mode: int) -> OpenFile:
+    k = proc.k
+    store = k.store
+    if flags & O_PATH:
+        node = lookup(proc, dirfd, path, not flags & O_NOFOLLOW)
+        if flags & O_DIRECTORY and node.mode & S_IFMT != S_IFDIR:
+            raise KernelError(ENOTDIR)
+        f = OpenFile(node.ino, node.mode & S_IFMT, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW), False, False)
+        f.path_only = True
+        k.ref(node.ino)
+        return f
+    if flags & O_TMPFILE == O_TMPFILE:
+        return _open_tmpfile(proc, dirfd, path, flags, mode)
+    if flags & O_CREAT and flags & O_DIRECTORY:
+        raise KernelError(EINVAL)
+    acc = flags & O_ACCMODE
+    mask = _ACC_MASK[acc]
+    if flags & O_TRUNC:
+        mask |= MAY_WRITE
+    if flags & O_CREAT:
+        node, created = _open_create(proc, dirfd, path, flags, mode)
+    else:
+        node = lookup(proc, dirfd, path, not flags & O_NOFOLLOW)
+        created = False
+    kind = node.mode & S_IFMT
+    if not created:
+        if flags & O_CREAT:
+            if flags & O_EXCL:
+                raise KernelError(EEXIST)
+            if kind == S_IFDIR:
+                raise KernelError(EISDIR)
+        if flags & O_DIRECTORY and kind != S_IFDIR:
+            raise KernelError(ENOTDIR)
+        if kind == S_IFLNK:
+            raise KernelError(ELOOP)
+        if kind == S_IFDIR and mask & MAY_WRITE:
+            raise KernelError(EISDIR)
+        if kind in (S_IFIFO, S_IFSOCK):
+            flags &= ~O_TRUNC
+        if proc.cred.euid != 0 and not permission(proc.cred, node, mask):
+            raise KernelError(EACCES)
+        if flags & O_NOATIME and proc.cred.euid not in (0, node.uid):
+            raise KernelError(EPERM)
+        if kind == S_IFREG and flags & O_TRUNC:
+            kill_priv(proc, node)
+            store.truncate(node.ino, 0, k.now())
+    f = OpenFile(node.ino, kind, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC), acc != 1 and acc != 3, acc in (1, 2))
+    if kind == S_IFCHR:
+        devices.check_device(node.rdev)
+        f.rdev = node.rdev
+    elif kind == S_IFSOCK:
+        raise KernelError(ENXIO)
+    elif kind == S_IFIFO:
+        _open_fifo(proc, f, node.ino, acc, bool(flags & O_NONBLOCK))
+    k.ref(node.ino)
+    return f
+
+
+def _open_tmpfile(proc: Process, dirfd: int | None, path: str, flags: int, mode: int) -> OpenFile:
+    """O_TMPFILE (``do_tmpfile``): an unnamed regular file in a directory.
+    Errors: EINVAL (not opened for writing), path errors, ENOTDIR, EACCES."""
+    acc = flags & O_ACCMODE
+    if acc not in (1, 2):
+        raise KernelError(EINVAL)
+    k = proc.k
+    store = k.store
+    parent = lookup(proc, dirfd, path, True)
+    if parent.mode & S_IFMT != S_IFDIR:
+        raise KernelError(ENOTDIR)
+    may_create(proc, parent)
+    # The store links every new inode somewhere: link it under a free name and
+    # unlink it at once, restoring the directory's times as if it never was.
+    mtime, ctime = parent.mtime_ns, parent.ctime_ns
+    n = 0
+    while store.lookup(parent.ino, f".osbox-tmpfile-{n}") is not None:
+        n += 1
+    name = f".osbox-tmpfile-{n}"
+    gid, fmode = create_owner(proc, parent, S_IFREG | (mode & 0o7777 & ~proc.umask))
+    try:
+        node = store.create(parent.ino, name, fmode, proc.cred.euid, gid, k.now())
+    except Capacity:
+        raise KernelError(ENOSPC) from None
+    store.unlink(parent.ino, name, node.ctime_ns)
+    store.setattr(parent.ino, mtime_ns=mtime, ctime_ns=ctime)
+    f = OpenFile(node.ino, S_IFREG, flags & ~(O_TMPFILE | O_CLOEXEC), acc == 2, True)
+    k.ref(node.ino)
+    store.orphan(node.ino)
+    return f
+
+
+def _open_fifo(proc: Process, f: OpenFile, ino: int, acc: int, nonblock: bool) -> None:
+    """FIFO open (``fifo_open``): a reader or writer waits for the other side
+    unless O_NONBLOCK; a non-blocking writer without readers gets ENXIO."""
+    k = proc.k
+    pipe = k.fifos.get(ino)
+    if pipe is None:
+        pipe = k.fifos[ino] = Pipe(k.lock)
+    f.pipe = pipe
+    if acc == 0:
+        pipe.readers += 1
+        pipe.cond.notify_all()
+        if not nonblock:
+            while pipe.writers == 0:
+                pipe.cond.wait()
+    elif acc == 1:
+        if nonblock and pipe.readers == 0:
+            f.pipe = None
+            raise KernelError(ENXIO)
+        pipe.writers += 1
+        pipe.cond.notify_all()
+        while pipe.readers == 0:
+            pipe.cond.wait()
+    else:
+        pipe.readers += 1
+        pipe.writers += 1
+        pipe.cond.notify_all()
+
+
+def openat(proc: Process, dirfd: int | None, path: str, flags: int, mode: int) -> int:
+    """open(2). Errors: path errors, EISDIR, EEXIST, ELOOP (O_NOFOLLOW),
+    ENOTDIR, EACCES, EPERM (O_NOATIME), ENXIO, ENOSPC, EMFILE."""
+    with proc.k.lock:
+        proc.fds.lowest_free()
+        f = _open_file(proc, dirfd, path, flags, mode)
+        return proc.fds.install(f, bool(flags & O_CLOEXEC))
+
+
+# -- close, dup -------------------------------------------------------------------
+def release(proc: Process, f: OpenFile) -> None:
+    """Drop one reference to an open file description."""
+    f.refs -= 1
+    if f.refs:
+        return
+    pipe = f.pipe
+    if pipe is not None:
+        if f.readable:
+            pipe.close_end(False)
+        if f.writable:
+            pipe.close_end(True)
+    if f.ino:
+        proc.k.unref(f.ino)
+
+
+def close(proc: Process, fd: int) -> None:
+    """close(2). Errors: EBADF."""
+    with proc.k.lock:
+        release(proc, proc.fds.remove(fd))
+
+
+def dup(proc: Process, fd: int, cloexec: bool) -> int:
+    """dup(2) (``F_DUPFD_CLOEXEC`` when ``cloexec``). Errors: EBADF, EMFILE."""
+    with proc.k.lock:
+        f = proc.fds.lookup(fd)
+        return proc.fds.install(f, cloexec)
+
+
+def dup3(proc: Process, fd: int, fd2: int, cloexec: bool) -> int:
+    """dup2(2)/dup3(2): ``fd2`` becomes a copy of ``fd``. Errors: EBADF."""
+    with proc.k.lock:
+        fds = proc.fds
+        f = fds.lookup(fd)
+        if fd2 < 0 or fd2 >= fds.limit:
+            raise KernelError(EBADF)
+        if fd == fd2:
+            if cloexec:
+                raise KernelError(EINVAL)  # dup3(2); dup2(2) returns fd2 unchanged
+            return fd2
+        old = fds.files.pop(fd2, None)
+        if old is not None:
+            release(proc, old)
+        return fds.install(f, cloexec, fd2)
+
+
+# -- read and write -----------------------------------------------------------------
+def _touch_atime(proc: Process, f: OpenFile) -> None:
+    """relatime: update atime if it is not newer than mtime/ctime, or a day old."""
+    if f.flags & O_NOATIME:
+        return
+    store = proc.k.store
+    node = store.get(f.ino)
+    at = node.atime_ns
+    if at <= node.mtime_ns or at <= node.ctime_ns:
+        store.setattr(f.ino, atime_ns=proc.k.now())
+    else:
+        now = proc.k.now()
+        if now - at >= DAY_NS:
+            store.setattr(f.ino, atime_ns=now)
+
+
+def _read_file(proc: Process, f: OpenFile, n: int, pos: int | None) -> bytes:
+    kind = f.kind
+    if kind == S_IFREG:
+        if n == 0:
+            return b""
+        off = f.pos if pos is None else pos
+        data = proc.k.store.read(f.ino, off, n)
+        if pos is None:
+            f.pos = off + len(data)
+        _touch_atime(proc, f)
+        return data
+    if kind == S_IFDIR:
+        raise KernelError(EISDIR)
+    if f.pipe is not None:
+        if pos is not None:
+            raise KernelError(ESPIPE)
+        return f.pipe.read(n, bool(f.flags & O_NONBLOCK))
+    if f.console is not None:
+        return devices.console_read(f.console, n)
+    return devices.dev_read(f.rdev, n)
+
+
+def read(proc: Process, fd: int, n: int, pos: int | None = None) -> bytes:
+    """read(2), or pread(2) when ``pos`` is given. Errors: EBADF (not open
+    for reading), EISDIR, ESPIPE (pread on a pipe), EINVAL (negative pos),
+    EAGAIN (empty non-blocking pipe)."""
+    k = proc.k
+    with k.lock:
+        f = proc.fds.files.get(fd)
+        if f is None or not f.readable:
+            raise KernelError(EBADF)
+        if pos is not None and pos < 0:
+            raise KernelError(EINVAL)
+        return _read_file(proc, f, n, pos)
+
+
+def _write_file(proc: Process, f: OpenFile, data: bytes, pos: int | None) -> int:
+    kind = f.kind
+    if kind == S_IFREG:
+        k = proc.k
+        store = k.store
+        node = store.get(f.ino)
+        if f.flags & O_APPEND:
+            off = node.size
+        else:
+            off = f.pos if pos is None else pos
+        size = len(data)
+        if not size:
+            return 0
+        if off + size > MAX_FILE:
+            raise KernelError(EFBIG)
+        kill_priv(proc, node)
+        try:
+            store.write(f.ino, off, data, k.now())
+        except Capacity:
+            raise KernelError(ENOSPC) from None
+        if pos is None:
+            f.pos = off + size
+        return size
+    if f.pipe is not None:
+        if pos is not None:
+            raise KernelError(ESPIPE)
+        return f.pipe.write(data, bool(f.flags & O_NONBLOCK))
+    if f.console is not None:
+        return devices.console_write(f.console, data)
+    return devices.dev_write(f.rdev, data)
+
+
+def write(proc: Process, fd: int, data: bytes, pos: int | None = None) -> int:
+    """write(2), or pwrite(2) when ``pos`` is given. Errors: EBADF (not open
+    for writing), EINVAL (negative pos), ESPIPE, EFBIG, ENOSPC, EPIPE, EAGAIN."""
+    k = proc.k
+    with k.lock:
+        f = proc.fds.files.get(fd)
+        if f is None or not f.writable:
+            raise KernelError(EBADF)
+        if pos is not None and pos < 0:
+            raise KernelError(EINVAL)
+        return _write_file(proc, f, data, pos)
+
+
+def lseek(proc: Process, fd: int, offset: int, whence: int) -> int:
+    """lseek(2) with SEEK_SET/CUR/END/DATA/HOLE. Errors: EBADF, ESPIPE
+    (pipe), EINVAL (bad whence or negative result), ENXIO (DATA/HOLE at or
+    past EOF)."""
+    k = proc.k
+    with k.lock:
+        f = proc.fds.lookup(fd)
+        if f.pipe is not None or f.console is not None:
+            raise KernelError(ESPIPE)
+        if f.path_only:
+            raise KernelError(EBADF)
+        kind = f.kind
+        if kind == S_IFCHR:
+            f.pos = 0
+            return 0
+        if kind == S_IFDIR:
+            if whence == SEEK_SET:
+                new = offset
+            elif whence == SEEK_CUR:
+                new = f.pos + offset
+            else:
+                raise KernelError(EINVAL)
+            if new < 0:
+                raise KernelError(EINVAL)
+            if new == 0:
+                f.dir_snapshot = None
+            f.pos = new
+            return new
+        if whence == SEEK_SET:
+            new = offset
+        elif whence == SEEK_CUR:
+            new = f.pos + offset
+        elif whence == SEEK_END:
+            new = k.store.get(f.ino).size + offset
+        elif whence in (SEEK_DATA, SEEK_HOLE):
+            size = k.store.get(f.ino).size
+            if offset < 0 or offset >= size:
+                raise KernelError(ENXIO)
+            if whence == SEEK_DATA:
+                found = k.store.seek_data(f.ino, offset)
+                if found is None:
+                    raise KernelError(ENXIO)
+                new = found
+            else:
+                new = k.store.seek_hole(f.ino, offset)
+        else:
+            raise KernelError(EINVAL)
+        if new < 0:
+            raise KernelError(EINVAL)
+        f.pos = new
+        return new
+
+
+def do_truncate(proc: Process, node: Inode, length: int) -> None:
+    """Set a regular file's size, clearing setuid/setgid as a write does."""
+    kill_priv(proc, node)
+    try:
+        proc.k.store.truncate(node.ino, length, proc.k.now())
+    except Capacity:
+        raise KernelError(ENOSPC) from None
+
+
+def ftruncate(proc: Process, fd: int, length: int) -> None:
+    """ftruncate(2). Errors: EINVAL (negative length), EBADF, EINVAL (not a
+    regular file open for writing), EFBIG."""
+    if length < 0:
+        raise KernelError(EINVAL)
+    with proc.k.lock:
+        f = proc.fds.lookup(fd)
+        if f.path_only:
+            raise KernelError(EBADF)
+        if f.kind != S_IFREG or not f.writable:
+            raise KernelError(EINVAL)
+        if length > MAX_FILE:
+            raise KernelError(EFBIG)
+        do_truncate(proc, proc.k.store.get(f.ino), length)
+
+
+def fsync(proc: Process, fd: int) -> None:
+    """fsync(2)/fdatasync(2): make the store durable. Errors: EBADF, EINVAL
+    (pipes, FIFOs and the console)."""
+    with proc.k.lock:
+        f = proc.fds.lookup(fd)
+        if f.path_only:
+            raise KernelError(EBADF)
+        if f.pipe is not None or f.console is not None:
+            raise KernelError(EINVAL)
+        proc.k.store.sync()
+
+
+def pipe2(proc: Process, flags: int) -> tuple[int, int]:
+    """pipe2(2) with O_NONBLOCK and O_CLOEXEC. Errors: EINVAL (other flags), EMFILE."""
+    if flags & ~(O_NONBLOCK | O_CLOEXEC):
+        raise KernelError(EINVAL)
+    k = proc.k
+    with k.lock:
+        pipe = Pipe(k.lock)
+        pipe.readers = pipe.writers = 1
+        node = Inode()
+        node.ino = 0
+        node.mode = S_IFIFO | 0o600
+        node.nlink = 1
+        node.uid, node.gid = proc.cred.euid, proc.cred.egid
+        node.size = node.rdev = node.blocks = 0
+        node.atime_ns = node.mtime_ns = node.ctime_ns = k.now()
+        pipe.node = node
+        status = flags & O_NONBLOCK
+        r = OpenFile(0, S_IFIFO, status, True, False)
+        w = OpenFile(0, S_IFIFO, status | 1, False, True)
+        r.pipe = w.pipe = pipe
+        cloexec = bool(flags & O_CLOEXEC)
+        rfd = proc.fds.install(r, cloexec)
+        try:
+            wfd = proc.fds.install(w, cloexec)
+        except KernelError:
+            release(proc, proc.fds.remove(rfd))
+            raise
+        return rfd, wfd
+
+
+def getdents(proc: Process, fd: int) -> list[tuple[str, int, int]]:
+    """getdents64(2), all at once: the entries from the directory position
+    to the end (newest first, without ``.``/``..``). Errors: EBADF, ENOTDIR,
+    ENOENT (the directory was removed)."""
+    k = proc.k
+    with k.lock:
+        f = proc.fds.lookup(fd)
+        if f.path_only:
+            raise KernelError(EBADF)
+        if f.kind != S_IFDIR:
+            raise KernelError(ENOTDIR)
+        node = k.store.get(f.ino)
+        if node.nlink == 0:
+            return []
+        if f.dir_snapshot is None or f.pos == 0:
+            f.dir_snapshot = k.store.readdir(f.ino)
+        snap = f.dir_snapshot
+        start = f.pos
+        f.pos = len(snap)
+        if not f.flags & O_NOATIME:
+            at = node.atime_ns
+            if at <= node.mtime_ns or at <= node.ctime_ns or k.now() - at >= DAY_NS:
+                k.store.setattr(f.ino, atime_ns=k.now())
+        return snap[start:]
+
+
+def _copy_range(proc: Process, src: OpenFile, dst: OpenFile, pos_in: int, pos_out: int | None, count: int) -> int:
+    """Copy up to ``count`` bytes of ``src`` from ``pos_in`` to ``dst``."""
+    size = proc.k.store.get(src.ino).size
+    count = max(0, min(count, size - pos_in))
+    if count == 0:
+        return 0
+    data = proc.k.store.read(src.ino, pos_in, count)
+    return _write_file(proc, dst, data, pos_out)
+
+
+def sendfile(proc: Process, out_fd: int, in_fd: int, offset: int | None, count: int) -> int:
+    """sendfile(2) between virtual fds. Errors: EBADF (in not readable, out
+    not writable), EINVAL (negative offset, non-regular input, O_APPEND
+    output), ENOSPC."""
+    with proc.k.lock:
+        src = proc.fds.files.get(in_fd)
+        if src is None or not src.readable:
+            raise KernelError(EBADF)
+        if offset is not None and offset < 0:
+            raise KernelError(EINVAL)
+        dst = proc.fds.files.get(out_fd)
+        if dst is None or not dst.writable:
+            raise KernelError(EBADF)
+        if src.kind != S_IFREG or dst.flags & O_APPEND:
+            raise KernelError(EINVAL)
+        pos = src.pos if offset is None else offset
+        n = _copy_range(proc, src, dst, pos, None, count)
+        if offset is None:
+            src.pos = pos + n
+        return n
+
+
+def copy_file_range(
+    proc: Process, src_fd: int, dst_fd: int, count: int, off_in: int | None, off_out: int | None
+) -> int:
+    """copy_file_range(2) between regular files. Errors: EBADF, EISDIR,
+    EINVAL (non-regular, negative offsets, overlapping ranges of one file)."""
+    with proc.k.lock:
+        src = proc.fds.files.get(src_fd)
+        dst = proc.fds.files.get(dst_fd)
+        if src is None or dst is None or not src.readable or not dst.writable or dst.flags & O_APPEND:
+            raise KernelError(EBADF)
+        if src.kind == S_IFDIR or dst.kind == S_IFDIR:
+            raise KernelError(EISDIR)
+        if src.kind != S_IFREG or dst.kind != S_IFREG:
+            raise KernelError(EINVAL)
+        pin = src.pos if off_in is None else off_in
+        pout = dst.pos if off_out is None else off_out
+        if pin < 0 or pout < 0:
+            raise KernelError(EINVAL)
+        if src.ino == dst.ino and pin < pout + count and pout < pin + count:
+            raise KernelError(EINVAL)
+        n = _copy_range(proc, src, dst, pin, pout, count)
+        if off_in is None:
+            src.pos = pin + n
+        if off_out is None:
+            dst.pos = pout + n
+        return n
+
+
+def fd_inode(proc: Process, f: OpenFile) -> Inode:
+    """The inode ``fstat`` reports for an open file."""
+    if f.ino:
+        return proc.k.store.get(f.ino)
+    if f.pipe is not None:
+        node: Inode = f.pipe.node
+        return node
+    node = Inode()
+    node.ino = f.console if f.console is not None else 0
+    node.mode = S_IFCHR | 0o620
+    node.nlink = 1
+    node.uid = node.gid = 0
+    node.size = node.blocks = 0
+    node.rdev = devices.TTY
+    node.atime_ns = node.mtime_ns = node.ctime_ns = proc.k.now()
+    return node
+

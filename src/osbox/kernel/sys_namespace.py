@@ -1,0 +1,314 @@
+"""Syscalls that change the namespace: mkdirat, mknodat, symlinkat, linkat,
+unlinkat, rmdir, renameat2, readlinkat.
+
+Each follows Linux ``fs/namei.c``: resolve the parent (``lookup_parent``),
+reject ``.``/``..``/``/`` with the errno that syscall gives, look the last
+component up, then run ``may_create`` / ``may_delete`` and call the store.
+"""
+
+from __future__ import annotations
+
+from errno import (
+    EACCES,
+    EBUSY,
+    EEXIST,
+    EINVAL,
+    EISDIR,
+    ENAMETOOLONG,
+    ENOENT,
+    ENOSPC,
+    ENOTDIR,
+    ENOTEMPTY,
+    EPERM,
+)
+from stat import S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, S_ISGID
+from ..stores.base import S_IFMT
+
+from ..stores.base import Capacity, Inode
+from .cred import MAY_EXEC, MAY_READ, MAY_WRITE, permission
+from .errors import KernelError
+from .namei import PATH_MAX, lookup, lookup_parent
+from .process import Process
+
+__all__ = [
+    "create_owner",
+    "linkat",
+    "may_create",
+    "mkdirat",
+    "mknodat",
+    "readlinkat",
+    "renameat",
+    "rmdirat",
+    "symlinkat",
+    "unlinkat",
+]
+
+
+def may_create(proc: Process, parent: Inode) -> None:
+    """Linux ``may_create`` for a negative dentry: ENOENT in a removed
+    directory, then EACCES without write and search permission."""
+    if parent.nlink == 0:
+        raise KernelError(ENOENT)
+    if proc.cred.euid != 0 and not permission(proc.cred, parent, MAY_WRITE | MAY_EXEC):
+        raise KernelError(EACCES)
+
+
+def create_owner(proc: Process, parent: Inode, mode: int) -> tuple[int, int]:
+    """Owner gid and final mode of a new inode (``inode_init_owner``): in a
+    setgid directory the group is inherited, and so is the setgid bit by
+    subdirectories."""
+    gid = proc.cred.egid
+    if parent.mode & S_ISGID:
+        gid = parent.gid
+        if mode & S_IFMT == S_IFDIR:
+            mode |= S_ISGID
+        elif (
+            mode & (S_ISGID | 0o010) == S_ISGID | 0o010
+            and proc.cred.euid != 0
+            and not proc.cred.in_group(gid)
+        ):
+            mode &= ~S_ISGID  # mode_strip_sgid
+    return gid, mode
+
+
+def _create_last(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, str]:
+    """``filename_create``: the parent and a free last component, or EEXIST
+    (also for ``.``/``..``/``/``), or ENOENT for a trailing slash."""
+    parent, name, trailing = lookup_parent(proc, dirfd, path)
+    if name in ("", ".", ".."):
+        raise KernelError(EEXIST)
+    if proc.k.store.lookup(parent.ino, name) is not None:
+        raise KernelError(EEXIST)
+    if trailing:
+        raise KernelError(ENOENT)
+    return parent, name
+
+
+def _make(proc: Process, parent: Inode, name: str, mode: int, rdev: int = 0, target: str | None = None) -> Inode:
+    gid, mode = create_owner(proc, parent, mode)
+    try:
+        return proc.k.store.create(parent.ino, name, mode, proc.cred.euid, gid, proc.k.now(), rdev, target)
+    except Capacity:
+        raise KernelError(ENOSPC) from None
+
+
+def mkdirat(proc: Process, dirfd: int | None, path: str, mode: int) -> None:
+    """mkdir(2). Errors: path errors, EEXIST, ENOENT (removed parent), EACCES, ENOSPC."""
+    with proc.k.lock:
+        parent, name, _ = lookup_parent(proc, dirfd, path)
+        if name in ("", ".", ".."):
+            raise KernelError(EEXIST)
+        if proc.k.store.lookup(parent.ino, name) is not None:
+            raise KernelError(EEXIST)
+        may_create(proc, parent)
+        _make(proc, parent, name, S_IFDIR | (mode & 0o1777 & ~proc.umask))
+
+
+def mknodat(proc: Process, dirfd: int | None, path: str, mode: int, device: int) -> None:
+    """mknod(2) for regular files, FIFOs, sockets and (as root) devices.
+    Errors: EINVAL (bad type), path errors, EEXIST, ENOENT, EPERM (device as
+    non-root), EACCES, ENOSPC."""
+    kind = mode & S_IFMT
+    if kind == 0:
+        kind = S_IFREG
+    if kind not in (S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK):
+        raise KernelError(EPERM if kind == S_IFDIR else EINVAL)
+    with proc.k.lock:
+        parent, name = _create_last(proc, dirfd, path)
+        if kind in (S_IFCHR, S_IFBLK) and proc.cred.euid != 0:
+            raise KernelError(EPERM)
+        may_create(proc, parent)
+        rdev = device if kind in (S_IFCHR, S_IFBLK) else 0
+        _make(proc, parent, name, kind | (mode & 0o7777 & ~proc.umask), rdev)
+
+
+def symlinkat(proc: Process, target: str, dirfd: int | None, path: str) -> None:
+    """symlink(2). Errors: ENOENT (empty target), ENAMETOOLONG (target of
+    PATH_MAX bytes), path errors, EEXIST, ENOENT, EACCES, ENOSPC."""
+    if not target:
+        raise KernelError(ENOENT)
+    if len(target) >= 1024 and len(target.encode("utf-8", "surrogateescape")) >= PATH_MAX:
+        raise KernelError(ENAMETOOLONG)
+    with proc.k.lock:
+        parent, name = _create_last(proc, dirfd, path)
+        may_create(proc, parent)
+        _make(proc, parent, name, S_IFLNK | 0o777, 0, target)
+
+
+def readlinkat(proc: Process, dirfd: int | None, path: str) -> str:
+    """readlink(2). Errors: path errors, EINVAL (not a symlink)."""
+    with proc.k.lock:
+        node = lookup(proc, dirfd, path, follow=False)
+        if node.mode & S_IFMT != S_IFLNK:
+            raise KernelError(EINVAL)
+        return proc.k.store.readlink(node.ino)
+
+
+def _may_link(proc: Process, node: Inode) -> bool:
+    """``may_linkat`` with fs.protected_hardlinks = 1."""
+    cred = proc.cred
+    if cred.euid == 0 or cred.euid == node.uid:
+        return True
+    mode = node.mode
+    if mode & S_IFMT != S_IFREG or mode & 0o4000 or mode & 0o2010 == 0o2010:
+        return False
+    return permission(cred, node, MAY_READ | MAY_WRITE)
+
+
+def linkat(
+    proc: Process, olddirfd: int | None, old: str, newdirfd: int | None, new: str, follow: bool
+) -> None:
+    """link(2). Errors: old path errors, new path errors, EEXIST, ENOENT,
+    EPERM (protected hardlinks), EACCES, EPERM (directory), ENOENT (unlinked
+    source), ENOSPC."""
+    with proc.k.lock:
+        node = lookup(proc, olddirfd, old, follow)
+        parent, name = _create_last(proc, newdirfd, new)
+        if not _may_link(proc, node):
+            raise KernelError(EPERM)
+        may_create(proc, parent)
+        if node.mode & S_IFMT == S_IFDIR:
+            raise KernelError(EPERM)
+        if node.nlink == 0:
+            raise KernelError(ENOENT)
+        proc.k.store.link(parent.ino, name, node.ino, proc.k.now())
+
+
+def may_delete(proc: Process, parent: Inode, victim: Inode, isdir: bool) -> None:
+    """Linux ``may_delete``: EACCES, EPERM (sticky directory), ENOTDIR/EISDIR,
+    EBUSY (root), ENOENT (removed directory)."""
+    cred = proc.cred
+    if cred.euid != 0:
+        if not permission(cred, parent, MAY_WRITE | MAY_EXEC):
+            raise KernelError(EACCES)
+        if parent.mode & 0o1000 and cred.euid != victim.uid and cred.euid != parent.uid:
+            raise KernelError(EPERM)
+    victim_dir = victim.mode & S_IFMT == S_IFDIR
+    if isdir:
+        if not victim_dir:
+            raise KernelError(ENOTDIR)
+        if victim.ino == proc.k.root_ino:
+            raise KernelError(EBUSY)
+    elif victim_dir:
+        raise KernelError(EISDIR)
+    if parent.nlink == 0:
+        raise KernelError(ENOENT)
+
+
+def unlinkat(proc: Process, dirfd: int | None, path: str) -> None:
+    """unlink(2). Errors: path errors, EISDIR (``.``, ``..``, ``/`` or a
+    directory), ENOENT, ENOTDIR (trailing slash on a non-directory), then
+    ``may_delete``'s."""
+    k = proc.k
+    with k.lock:
+        parent, name, trailing = lookup_parent(proc, dirfd, path)
+        if name in ("", ".", ".."):
+            raise KernelError(EISDIR)
+        victim = k.store.lookup(parent.ino, name)
+        if victim is None:
+            raise KernelError(ENOENT)
+        if trailing:
+            raise KernelError(EISDIR if victim.mode & S_IFMT == S_IFDIR else ENOTDIR)
+        may_delete(proc, parent, victim, False)
+        gone = k.store.unlink(parent.ino, name, k.now())
+        if gone.nlink == 0:
+            k.dropped(gone.ino)
+
+
+def rmdirat(proc: Process, dirfd: int | None, path: str) -> None:
+    """rmdir(2). Errors: path errors, ENOTEMPTY (``..``), EINVAL (``.``),
+    EBUSY (``/``), ENOENT, ``may_delete``'s, ENOTEMPTY."""
+    k = proc.k
+    with k.lock:
+        parent, name, _ = lookup_parent(proc, dirfd, path)
+        if name == "..":
+            raise KernelError(ENOTEMPTY)
+        if name == ".":
+            raise KernelError(EINVAL)
+        if name == "":
+            raise KernelError(EBUSY)
+        victim = k.store.lookup(parent.ino, name)
+        if victim is None:
+            raise KernelError(ENOENT)
+        may_delete(proc, parent, victim, True)
+        if not k.store.is_empty(victim.ino):
+            raise KernelError(ENOTEMPTY)
+        gone = k.store.unlink(parent.ino, name, k.now())
+        k.ns_gen += 1
+        k.dropped(gone.ino)
+
+
+def _trap(proc: Process, child_side: int, ancestor: int) -> int | None:
+    """If ``ancestor`` is an ancestor of ``child_side``, return the entry of
+    ``ancestor`` on the way down to it (``lock_rename``'s trap)."""
+    store = proc.k.store
+    cur = child_side
+    root = proc.k.root_ino
+    while cur != root:
+        up = store.parent(cur)
+        if up == ancestor:
+            return cur
+        cur = up
+    return None
+
+
+def renameat(
+    proc: Process,
+    olddirfd: int | None,
+    old: str,
+    newdirfd: int | None,
+    new: str,
+    noreplace: bool = False,
+) -> None:
+    """rename(2) (renameat2 with ``RENAME_NOREPLACE`` when ``noreplace``).
+
+    Errors, in Linux's order: old path errors, new path errors, EBUSY (``.``,
+    ``..`` or ``/`` on either side), ENOENT (no source), EEXIST (noreplace),
+    ENOTDIR (trailing slash on a non-directory source), EINVAL (into its own
+    subtree), ENOTEMPTY (over an ancestor), ``may_delete``/``may_create``,
+    EACCES (moving a directory needs write on it), ENOTEMPTY, ENOSPC."""
+    k = proc.k
+    store = k.store
+    with k.lock:
+        sparent, sname, strail = lookup_parent(proc, olddirfd, old)
+        dparent, dname, dtrail = lookup_parent(proc, newdirfd, new)
+        if sname in ("", ".", "..") or dname in ("", ".", ".."):
+            raise KernelError(EBUSY)
+        src = store.lookup(sparent.ino, sname)
+        if src is None:
+            raise KernelError(ENOENT)
+        dst = store.lookup(dparent.ino, dname)
+        if noreplace and dst is not None:
+            raise KernelError(EEXIST)
+        isdir = src.mode & S_IFMT == S_IFDIR
+        if not isdir and (strail or dtrail):
+            raise KernelError(ENOTDIR)
+        if sparent.ino != dparent.ino:
+            trap = _trap(proc, dparent.ino, sparent.ino)
+            if trap is not None and trap == src.ino:
+                raise KernelError(EINVAL)
+            if trap is None:
+                trap = _trap(proc, sparent.ino, dparent.ino)
+                if trap is not None and dst is not None and trap == dst.ino:
+                    raise KernelError(ENOTEMPTY)
+        if dst is not None and dst.ino == src.ino:
+            return
+        may_delete(proc, sparent, src, isdir)
+        if dst is None:
+            may_create(proc, dparent)
+        else:
+            may_delete(proc, dparent, dst, isdir)
+        if isdir and sparent.ino != dparent.ino and proc.cred.euid != 0:
+            if not permission(proc.cred, src, MAY_WRITE):
+                raise KernelError(EACCES)
+        now = k.now()
+        if dst is not None:
+            if isdir and not store.is_empty(dst.ino):
+                raise KernelError(ENOTEMPTY)
+            gone = store.unlink(dparent.ino, dname, now)
+            if gone.nlink == 0:
+                k.dropped(gone.ino)
+        store.rename(sparent.ino, sname, dparent.ino, dname, now)
+        if isdir:
+            k.ns_gen += 1
+

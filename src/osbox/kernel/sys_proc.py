@@ -1,0 +1,129 @@
+"""Syscalls on process state: chdir, fchdir, getcwd, umask and the
+set*id family.
+
+The id rules are Linux's (``kernel/sys.c``) for a process whose only
+capability source is euid 0: root may set any id; others may only switch
+among their real, effective and saved ids. ``setgroups`` needs root.
+"""
+
+from __future__ import annotations
+
+from errno import EACCES, EINVAL, ENOENT, ENOTDIR, EPERM
+from stat import S_IFDIR
+from ..stores.base import S_IFMT
+
+from .cred import MAY_EXEC, permission
+from .errors import KernelError
+from .namei import lookup
+from .process import Process
+
+__all__ = ["chdir", "fchdir", "getcwd", "setegid", "seteuid", "setgid", "setgroups", "setuid"]
+
+NGROUPS_MAX = 65536
+
+
+def _enter(proc: Process, ino: int) -> None:
+    node = proc.k.store.get(ino)
+    if node.mode & S_IFMT != S_IFDIR:
+        raise KernelError(ENOTDIR)
+    if proc.cred.euid != 0 and not permission(proc.cred, node, MAY_EXEC):
+        raise KernelError(EACCES)
+    proc.set_cwd(ino)
+
+
+def chdir(proc: Process, path: str) -> None:
+    """chdir(2). Errors: path errors, ENOTDIR, EACCES."""
+    with proc.k.lock:
+        _enter(proc, lookup(proc, None, path, True).ino)
+
+
+def fchdir(proc: Process, fd: int) -> None:
+    """fchdir(2). Errors: EBADF, ENOTDIR, EACCES."""
+    with proc.k.lock:
+        f = proc.fds.lookup(fd)
+        if not f.ino:
+            raise KernelError(ENOTDIR)
+        _enter(proc, f.ino)
+
+
+def getcwd(proc: Process) -> str:
+    """getcwd(2): the cwd's path, built from dentry names. Errors: ENOENT
+    (the cwd was removed)."""
+    k = proc.k
+    with k.lock:
+        cache = proc.cwd_cache
+        if cache is not None and cache[0] == k.ns_gen:
+            return cache[1]
+        store = k.store
+        ino = proc.cwd
+        if store.get(ino).nlink == 0:
+            raise KernelError(ENOENT)
+        parts: list[str] = []
+        while ino != proc.root and ino != k.root_ino:
+            up = store.parent(ino)
+            for name, child, _ in store.readdir(up):
+                if child == ino:
+                    parts.append(name)
+                    break
+            else:
+                raise KernelError(ENOENT)
+            ino = up
+        path = "/" + "/".join(reversed(parts))
+        proc.cwd_cache = (k.ns_gen, path)
+        return path
+
+
+def setuid(proc: Process, uid: int) -> None:
+    """setuid(2): root sets all three ids; others set euid to the real or
+    saved uid. Errors: EINVAL (-1), EPERM."""
+    if uid < 0:
+        raise KernelError(EINVAL)
+    c = proc.cred
+    if c.euid == 0:
+        c.uid = c.euid = c.suid = uid
+    elif uid in (c.uid, c.suid):
+        c.euid = uid
+    else:
+        raise KernelError(EPERM)
+
+
+def seteuid(proc: Process, euid: int) -> None:
+    """seteuid(3) (setresuid(-1, euid, -1)). Errors: EINVAL, EPERM."""
+    if euid < 0:
+        raise KernelError(EINVAL)
+    c = proc.cred
+    if c.euid != 0 and euid not in (c.uid, c.euid, c.suid):
+        raise KernelError(EPERM)
+    c.euid = euid
+
+
+def setgid(proc: Process, gid: int) -> None:
+    """setgid(2). Errors: EINVAL, EPERM."""
+    if gid < 0:
+        raise KernelError(EINVAL)
+    c = proc.cred
+    if c.euid == 0:
+        c.gid = c.egid = c.sgid = gid
+    elif gid in (c.gid, c.sgid):
+        c.egid = gid
+    else:
+        raise KernelError(EPERM)
+
+
+def setegid(proc: Process, egid: int) -> None:
+    """setegid(3). Errors: EINVAL, EPERM."""
+    if egid < 0:
+        raise KernelError(EINVAL)
+    c = proc.cred
+    if c.euid != 0 and egid not in (c.gid, c.egid, c.sgid):
+        raise KernelError(EPERM)
+    c.egid = egid
+
+
+def setgroups(proc: Process, groups: list[int]) -> None:
+    """setgroups(2). Errors: EINVAL (too many), EPERM (not root)."""
+    if len(groups) > NGROUPS_MAX:
+        raise KernelError(EINVAL)
+    if proc.cred.euid != 0:
+        raise KernelError(EPERM)
+    proc.cred.groups = tuple(groups)
