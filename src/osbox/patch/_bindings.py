@@ -1,0 +1,109 @@
+"""Redirect references to host functions captured before patching.
+
+Code may hold the host's functions under other names: ``from os import
+stat`` (a module global), ``def close(self, unlink=_os.unlink)`` (a default
+argument, as ``tempfile`` does) or ``from builtins import open as
+_builtin_open`` (as ``tokenize`` does). Replacing ``os.stat`` does not reach
+those, so this module finds them and swaps in the dispatchers.
+
+The index of places is built per module on first use and cached, so a later
+``patch()`` only re-scans modules imported since. osbox's own modules and the
+test runner's (pytest, pluggy, unittest) are left alone: they keep the host.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+__all__ = ["Rebinder"]
+
+_SKIP_PREFIXES = ("osbox", "_pytest", "pytest", "pluggy", "unittest", "importlib", "typing", "os", "posixpath")
+
+
+def _skipped(name: str) -> bool:
+    for prefix in _SKIP_PREFIXES:
+        if name == prefix or name.startswith(prefix + "."):
+            return True
+    return False
+
+
+class Rebinder:
+    """Finds and swaps captured references to a set of host callables."""
+
+    def __init__(self) -> None:
+        # module name -> (module object, places in it)
+        self._index: dict[str, tuple[Any, list[tuple[str, Any, Any]]]] = {}
+        self._targets: dict[int, Any] = {}
+        self._swapped: list[tuple[str, Any, Any, Any]] = []
+
+    def _places(self, module: types.ModuleType) -> list[tuple[str, Any, Any]]:
+        """``("attr", owner, name)`` and ``("defaults"|"kwdefaults", func, None)``
+        entries in ``module`` that reference a target."""
+        targets = self._targets
+        found: list[tuple[str, Any, Any]] = []
+        name = module.__name__
+
+        def scan_function(func: types.FunctionType) -> None:
+            if func.__defaults__ and any(id(v) in targets for v in func.__defaults__):
+                found.append(("defaults", func, None))
+            if func.__kwdefaults__ and any(id(v) in targets for v in func.__kwdefaults__.values()):
+                found.append(("kwdefaults", func, None))
+
+        try:
+            items = list(vars(module).items())
+        except TypeError:
+            return found
+        for key, value in items:
+            if id(value) in targets:
+                found.append(("attr", module, key))
+            elif isinstance(value, types.FunctionType):
+                if value.__module__ == name:
+                    scan_function(value)
+            elif isinstance(value, type) and getattr(value, "__module__", None) == name:
+                for attr in list(vars(value).values()):
+                    if isinstance(attr, types.FunctionType):
+                        scan_function(attr)
+        return found
+
+    def install(self, replacements: dict[Any, Any]) -> None:
+        """Swap every captured reference to a key of ``replacements``."""
+        self._targets = {id(k): v for k, v in replacements.items()}
+        index = self._index
+        for modname, module in list(sys.modules.items()):
+            if module is None or _skipped(modname):
+                continue
+            cached = index.get(modname)
+            if cached is None or cached[0] is not module:
+                index[modname] = (module, self._places(module))
+        targets = self._targets
+        swapped = self._swapped
+        for _module, places in index.values():
+            for kind, owner, key in places:
+                if kind == "attr":
+                    old = vars(owner).get(key)
+                    new = targets.get(id(old))
+                    if new is not None:
+                        swapped.append((kind, owner, key, old))
+                        setattr(owner, key, new)
+                elif kind == "defaults":
+                    old = owner.__defaults__
+                    swapped.append((kind, owner, None, old))
+                    owner.__defaults__ = tuple(targets.get(id(v), v) for v in old)
+                else:
+                    old = owner.__kwdefaults__
+                    swapped.append((kind, owner, None, old))
+                    owner.__kwdefaults__ = {k: targets.get(id(v), v) for k, v in old.items()}
+
+    def uninstall(self) -> None:
+        """Put every swapped reference back, in reverse order."""
+        swapped = self._swapped
+        while swapped:
+            kind, owner, key, old = swapped.pop()
+            if kind == "attr":
+                setattr(owner, key, old)
+            elif kind == "defaults":
+                owner.__defaults__ = old
+            else:
+                owner.__kwdefaults__ = old

@@ -1,0 +1,203 @@
+"""The dispatchers ``patched`` installs, and putting the originals back.
+
+Patched entry points:
+
+* every callable of the real ``os`` module that a machine's ``os`` replaces
+  (C functions; the Python-level ones in ``os.py`` call those through
+  module globals, so they follow without being replaced), plus ``popen``
+  and ``fdopen``;
+* ``os.environ``/``os.environb`` (mapping proxies), ``os.DirEntry``, the
+  ``os.supports_*`` sets;
+* ``builtins.open`` and ``io.open``;
+* ``subprocess._fork_exec`` and ``_posixsubprocess.fork_exec``, which would
+  start host processes: inside a machine they raise ENOSYS;
+* ``threading.Thread`` start-up, so new threads inherit the machine;
+* references to any of these captured elsewhere before patching
+  (``from os import stat``, default arguments), see ``_bindings``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextvars
+import io
+import os
+import threading
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any
+
+from ._bindings import Rebinder
+
+__all__ = ["CURRENT", "install", "uninstall"]
+
+CURRENT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "osbox_machine", default=None
+)
+_get = CURRENT.get
+
+_PYTHON_LEVEL_OVERRIDES = ("popen", "fdopen")
+_SETS = ("supports_dir_fd", "supports_fd", "supports_follow_symlinks", "supports_effective_ids")
+
+_saved: list[tuple[Any, str, Any]] = []
+_rebinder = Rebinder()
+
+
+def _dispatcher(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+    def dispatch(*args: Any, **kwargs: Any) -> Any:
+        ns = _get()
+        if ns is None:
+            return real(*args, **kwargs)
+        return ns[name](*args, **kwargs)
+
+    dispatch.__name__ = getattr(real, "__name__", name)
+    dispatch.__qualname__ = getattr(real, "__qualname__", name)
+    dispatch.__doc__ = getattr(real, "__doc__", None)
+    dispatch.__wrapped__ = real  # type: ignore[attr-defined]
+    return dispatch
+
+
+def _open_dispatcher(real: Callable[..., Any]) -> Callable[..., Any]:
+    def open(*args: Any, **kwargs: Any) -> Any:  # noqa: A001 - it is builtins.open
+        ns = _get()
+        if ns is None:
+            return real(*args, **kwargs)
+        return ns["open_file"](*args, **kwargs)
+
+    open.__doc__ = real.__doc__
+    open.__wrapped__ = real  # type: ignore[attr-defined]
+    return open
+
+
+def _no_host_processes(real: Callable[..., Any]) -> Callable[..., Any]:
+    def fork_exec(*args: Any, **kwargs: Any) -> Any:
+        if _get() is None:
+            return real(*args, **kwargs)
+        raise OSError(38, "Function not implemented: osbox machines cannot start host processes")
+
+    fork_exec.__wrapped__ = real  # type: ignore[attr-defined]
+    return fork_exec
+
+
+class _EnvironProxy(MutableMapping[Any, Any]):
+    """``os.environ`` while patched: the current machine's, else the host's."""
+
+    def __init__(self, key: str, real: MutableMapping[Any, Any]) -> None:
+        self._key = key
+        self._real = real
+
+    def _target(self) -> MutableMapping[Any, Any]:
+        ns = _get()
+        if ns is None:
+            return self._real
+        target: MutableMapping[Any, Any] = ns[self._key]
+        return target
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._target()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._target()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._target()[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._target())
+
+    def __len__(self) -> int:
+        return len(self._target())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._target()
+
+    def __repr__(self) -> str:
+        return repr(self._target())
+
+    def copy(self) -> dict[Any, Any]:
+        return dict(self._target())
+
+    def __or__(self, other: Any) -> Any:
+        return self._target() | other
+
+    def __ror__(self, other: Any) -> Any:
+        return other | self._target()
+
+    def __ior__(self, other: Any) -> _EnvironProxy:
+        self._target().update(other)
+        return self
+
+
+def _set(obj: Any, name: str, value: Any) -> None:
+    _saved.append((obj, name, getattr(obj, name)))
+    setattr(obj, name, value)
+
+
+def _virtual_names() -> list[str]:
+    """Names of the real ``os`` whose machine version differs (every callable
+    osbox replaces or stubs)."""
+    from ..api.osmodule import HOST_PURE
+
+    names = []
+    for name, value in vars(os).items():
+        if name in HOST_PURE or name.startswith("__"):
+            continue
+        if callable(value) and not isinstance(value, type) and not hasattr(value, "__code__"):
+            names.append(name)
+    names.extend(_PYTHON_LEVEL_OVERRIDES)
+    return names
+
+
+def _thread_start(real_start: Callable[..., Any]) -> Callable[..., Any]:
+    def start(self: threading.Thread) -> None:
+        self._osbox_machine = _get()  # type: ignore[attr-defined]
+        real_start(self)
+
+    return start
+
+
+def _thread_bootstrap(real_inner: Callable[..., Any]) -> Callable[..., Any]:
+    def _bootstrap_inner(self: threading.Thread) -> None:
+        ns = getattr(self, "_osbox_machine", None)
+        if ns is not None:
+            CURRENT.set(ns)
+        real_inner(self)
+
+    return _bootstrap_inner
+
+
+def install() -> None:
+    """Put the dispatchers in place (called once, for the outermost block)."""
+    dispatchers: dict[Any, Any] = {}
+    for name in _virtual_names():
+        real = getattr(os, name)
+        d = _dispatcher(name, real)
+        dispatchers[real] = d
+        _set(os, name, d)
+    for set_name in _SETS:
+        host_set = getattr(os, set_name)
+        _set(os, set_name, {dispatchers.get(f, f) for f in host_set})
+    _set(os, "environ", _EnvironProxy("environ", os.environ))
+    _set(os, "environb", _EnvironProxy("environb", os.environb))
+    from ..api._dirent import DirEntry
+
+    _set(os, "DirEntry", DirEntry)
+    opener = _open_dispatcher(builtins.open)
+    dispatchers[builtins.open] = opener
+    _set(builtins, "open", opener)
+    _set(io, "open", opener)
+    import _posixsubprocess
+    import subprocess
+
+    _set(_posixsubprocess, "fork_exec", _no_host_processes(_posixsubprocess.fork_exec))
+    _set(subprocess, "_fork_exec", _no_host_processes(subprocess._fork_exec))  # type: ignore[attr-defined]
+    _set(threading.Thread, "start", _thread_start(threading.Thread.start))
+    _set(threading.Thread, "_bootstrap_inner", _thread_bootstrap(threading.Thread._bootstrap_inner))  # type: ignore[attr-defined]
+    _rebinder.install(dispatchers)
+
+
+def uninstall() -> None:
+    """Restore every binding ``install`` changed, in reverse order."""
+    _rebinder.uninstall()
+    while _saved:
+        obj, name, value = _saved.pop()
+        setattr(obj, name, value)
