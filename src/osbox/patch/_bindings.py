@@ -37,6 +37,8 @@ class Rebinder:
         self._index: dict[str, tuple[Any, list[tuple[str, Any, Any]]]] = {}
         self._targets: dict[int, Any] = {}
         self._swapped: list[tuple[str, Any, Any, Any]] = []
+        self._flat: list[tuple[str, Any, Any]] = []
+        self._nmods = -1
 
     def _places(self, module: types.ModuleType) -> list[tuple[str, Any, Any]]:
         """``("attr", owner, name)`` and ``("defaults"|"kwdefaults", func, None)``
@@ -69,7 +71,32 @@ class Rebinder:
 
     def install(self, replacements: dict[Any, Any]) -> None:
         """Swap every captured reference to a key of ``replacements``."""
-        self._targets = {id(k): v for k, v in replacements.items()}
+        targets = {id(k): v for k, v in replacements.items()}
+        if targets.keys() != self._targets.keys():
+            self._index.clear()
+            self._nmods = -1
+        self._targets = targets
+        if len(sys.modules) != self._nmods:
+            self._rescan()
+        swapped = self._swapped
+        for kind, owner, key in self._flat:
+            if kind == "attr":
+                old = vars(owner).get(key)
+                new = targets.get(id(old))
+                if new is not None:
+                    swapped.append((kind, owner, key, old))
+                    setattr(owner, key, new)
+            elif kind == "defaults":
+                old = owner.__defaults__
+                swapped.append((kind, owner, None, old))
+                owner.__defaults__ = tuple(targets.get(id(v), v) for v in old)
+            else:
+                old = owner.__kwdefaults__
+                swapped.append((kind, owner, None, old))
+                owner.__kwdefaults__ = {k: targets.get(id(v), v) for k, v in old.items()}
+
+    def _rescan(self) -> None:
+        """Index modules imported (or replaced) since the last scan."""
         index = self._index
         for modname, module in list(sys.modules.items()):
             if module is None or _skipped(modname):
@@ -77,24 +104,8 @@ class Rebinder:
             cached = index.get(modname)
             if cached is None or cached[0] is not module:
                 index[modname] = (module, self._places(module))
-        targets = self._targets
-        swapped = self._swapped
-        for _module, places in index.values():
-            for kind, owner, key in places:
-                if kind == "attr":
-                    old = vars(owner).get(key)
-                    new = targets.get(id(old))
-                    if new is not None:
-                        swapped.append((kind, owner, key, old))
-                        setattr(owner, key, new)
-                elif kind == "defaults":
-                    old = owner.__defaults__
-                    swapped.append((kind, owner, None, old))
-                    owner.__defaults__ = tuple(targets.get(id(v), v) for v in old)
-                else:
-                    old = owner.__kwdefaults__
-                    swapped.append((kind, owner, None, old))
-                    owner.__kwdefaults__ = {k: targets.get(id(v), v) for k, v in old.items()}
+        self._flat = [place for _module, places in index.values() for place in places]
+        self._nmods = len(sys.modules)
 
     def uninstall(self) -> None:
         """Put every swapped reference back, in reverse order."""

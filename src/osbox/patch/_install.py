@@ -38,7 +38,6 @@ _get = CURRENT.get
 _PYTHON_LEVEL_OVERRIDES = ("popen", "fdopen")
 _SETS = ("supports_dir_fd", "supports_fd", "supports_follow_symlinks", "supports_effective_ids")
 
-_saved: list[tuple[Any, str, Any]] = []
 _rebinder = Rebinder()
 
 
@@ -127,9 +126,8 @@ class _EnvironProxy(MutableMapping[Any, Any]):
         return self
 
 
-def _set(obj: Any, name: str, value: Any) -> None:
-    _saved.append((obj, name, getattr(obj, name)))
-    setattr(obj, name, value)
+def _entry(plan: list[tuple[Any, str, Any, Any]], obj: Any, name: str, value: Any) -> None:
+    plan.append((obj, name, getattr(obj, name), value))
 
 
 def _virtual_names() -> list[str]:
@@ -165,39 +163,56 @@ def _thread_bootstrap(real_inner: Callable[..., Any]) -> Callable[..., Any]:
     return _bootstrap_inner
 
 
-def install() -> None:
-    """Put the dispatchers in place (called once, for the outermost block)."""
+def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
+    """Every (object, attribute, original, replacement) ``install`` sets, and
+    the map from host callables to their dispatchers."""
+    plan: list[tuple[Any, str, Any, Any]] = []
     dispatchers: dict[Any, Any] = {}
     for name in _virtual_names():
         real = getattr(os, name)
         d = _dispatcher(name, real)
         dispatchers[real] = d
-        _set(os, name, d)
+        _entry(plan, os, name, d)
     for set_name in _SETS:
         host_set = getattr(os, set_name)
-        _set(os, set_name, {dispatchers.get(f, f) for f in host_set})
-    _set(os, "environ", _EnvironProxy("environ", os.environ))
-    _set(os, "environb", _EnvironProxy("environb", os.environb))
+        _entry(plan, os, set_name, {dispatchers.get(f, f) for f in host_set})
+    _entry(plan, os, "environ", _EnvironProxy("environ", os.environ))
+    _entry(plan, os, "environb", _EnvironProxy("environb", os.environb))
     from ..api._dirent import DirEntry
 
-    _set(os, "DirEntry", DirEntry)
+    _entry(plan, os, "DirEntry", DirEntry)
     opener = _open_dispatcher(builtins.open)
     dispatchers[builtins.open] = opener
-    _set(builtins, "open", opener)
-    _set(io, "open", opener)
+    _entry(plan, builtins, "open", opener)
+    _entry(plan, io, "open", opener)
     import _posixsubprocess
     import subprocess
 
-    _set(_posixsubprocess, "fork_exec", _no_host_processes(_posixsubprocess.fork_exec))
-    _set(subprocess, "_fork_exec", _no_host_processes(subprocess._fork_exec))  # type: ignore[attr-defined]
-    _set(threading.Thread, "start", _thread_start(threading.Thread.start))
-    _set(threading.Thread, "_bootstrap_inner", _thread_bootstrap(threading.Thread._bootstrap_inner))  # type: ignore[attr-defined]
-    _rebinder.install(dispatchers)
+    _entry(plan, _posixsubprocess, "fork_exec", _no_host_processes(_posixsubprocess.fork_exec))
+    _entry(plan, subprocess, "_fork_exec", _no_host_processes(subprocess._fork_exec))  # type: ignore[attr-defined]
+    thread = threading.Thread
+    _entry(plan, thread, "start", _thread_start(thread.start))
+    _entry(plan, thread, "_bootstrap_inner", _thread_bootstrap(thread._bootstrap_inner))  # type: ignore[attr-defined]
+    return plan, dispatchers
+
+
+_plan: list[tuple[Any, str, Any, Any]] = []
+_dispatchers: dict[Any, Any] = {}
+
+
+def install() -> None:
+    """Put the dispatchers in place (called for the outermost block). The
+    plan is built once and rebuilt only if someone else changed a binding."""
+    global _plan, _dispatchers
+    if not _plan or any(getattr(obj, name) is not orig for obj, name, orig, _ in _plan):
+        _plan, _dispatchers = _build_plan()
+    for obj, name, _orig, new in _plan:
+        setattr(obj, name, new)
+    _rebinder.install(_dispatchers)
 
 
 def uninstall() -> None:
     """Restore every binding ``install`` changed, in reverse order."""
     _rebinder.uninstall()
-    while _saved:
-        obj, name, value = _saved.pop()
-        setattr(obj, name, value)
+    for obj, name, orig, _new in reversed(_plan):
+        setattr(obj, name, orig)
