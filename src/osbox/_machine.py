@@ -137,7 +137,7 @@ class Machine:
                 for line in f:
                     fields = line.split(":")
                     if len(fields) > 2 and fields[2] == str(uid):
-                        return fields[0]
+                        return str(fields[0])
         except OSError:
             return None
         return None
@@ -149,12 +149,22 @@ class Machine:
         old = proc.umask
         proc.umask = 0
         try:
-            for path, mode in (("/tmp", 0o1777), ("/root", 0o700), ("/home", 0o755), ("/etc", 0o755), ("/dev", 0o755)):
+            for path, mode in (
+                ("/tmp", 0o1777),
+                ("/root", 0o700),
+                ("/home", 0o755),
+                ("/etc", 0o755),
+                ("/dev", 0o755),
+            ):
                 sys_namespace.mkdirat(proc, None, path, mode)
             for name, rdev in DEVICES.items():
                 sys_namespace.mknodat(proc, None, "/dev/" + name, S_IFCHR | 0o666, rdev)
             sys_namespace.mkdirat(proc, None, "/dev/shm", 0o1777)
-            for path, text in (("/etc/passwd", PASSWD), ("/etc/group", GROUP), ("/etc/hostname", self.config["uname"]["nodename"] + "\n")):
+            for path, text in (
+                ("/etc/passwd", PASSWD),
+                ("/etc/group", GROUP),
+                ("/etc/hostname", self.config["uname"]["nodename"] + "\n"),
+            ):
                 fd = sys_file.openat(proc, None, path, sys_file.O_CREAT | 1, 0o644)
                 sys_file.write(proc, fd, text.encode())
                 sys_file.close(proc, fd)

@@ -36,7 +36,9 @@ def _typename(obj: Any) -> str:
     return type(obj).__name__
 
 
-def path_arg(func: str, arg: str, path: Any, allow_fd: bool = False, nullable: bool = False) -> Path:
+def path_arg(
+    func: str, arg: str, path: Any, allow_fd: bool = False, nullable: bool = False
+) -> Path:
     """Convert one path argument; see the module docstring."""
     tp = type(path)
     if tp is str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from stat import S_IFDIR, S_IFLNK, S_IFREG, S_ISDIR, S_ISREG
-from ..stores.base import S_IFMT
 from types import GenericAlias
 from typing import Any, Protocol
+
+from ..stores.base import S_IFMT
 
 __all__ = ["DirEntry", "ScandirIterator"]
 
@@ -26,7 +27,7 @@ class DirEntry:
 
     __slots__ = ("name", "path", "_ino", "_type", "_os", "_dirfd", "_stat", "_lstat")
 
-    __class_getitem__ = classmethod(GenericAlias)
+    __class_getitem__: Any = classmethod(GenericAlias)
 
     def __init__(
         self, name: Any, path: Any, ino: int, dtype: int, os: _StatSource, dirfd: int | None

@@ -50,7 +50,7 @@ class Environ(MutableMapping[K, K], Generic[K]):
     ) -> None:
         self._data = data
         self._encode = encode
-        self._decode = decode
+        self._decode: Callable[[bytes], K] = decode
         self._putenv = putenv
         self._unsetenv = unsetenv
 
@@ -83,13 +83,15 @@ class Environ(MutableMapping[K, K], Generic[K]):
         return len(self._data)
 
     def __repr__(self) -> str:
-        items = ", ".join(f"{self._decode(k)!r}: {self._decode(v)!r}" for k, v in self._data.items())
+        items = ", ".join(
+            f"{self._decode(k)!r}: {self._decode(v)!r}" for k, v in self._data.items()
+        )
         return f"environ({{{items}}})"
 
     def copy(self) -> dict[K, K]:
         return dict(self)
 
-    def setdefault(self, key: K, value: K) -> K:  # type: ignore[override]
+    def setdefault(self, key: K, value: K) -> K:
         if key not in self:
             self[key] = value
         return self[key]
@@ -113,9 +115,17 @@ class Environ(MutableMapping[K, K], Generic[K]):
         return new
 
 
-def str_environ(data: dict[bytes, bytes], putenv: Callable[[bytes, bytes], None], unsetenv: Callable[[bytes], None]) -> Environ[str]:
+def str_environ(
+    data: dict[bytes, bytes],
+    putenv: Callable[[bytes, bytes], None],
+    unsetenv: Callable[[bytes], None],
+) -> Environ[str]:
     return Environ(data, _enc_str, _dec_str, putenv, unsetenv)
 
 
-def bytes_environ(data: dict[bytes, bytes], putenv: Callable[[bytes, bytes], None], unsetenv: Callable[[bytes], None]) -> Environ[bytes]:
+def bytes_environ(
+    data: dict[bytes, bytes],
+    putenv: Callable[[bytes, bytes], None],
+    unsetenv: Callable[[bytes], None],
+) -> Environ[bytes]:
     return Environ(data, _enc_bytes, _dec_bytes, putenv, unsetenv)

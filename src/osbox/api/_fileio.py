@@ -30,6 +30,7 @@ _BufferedWriter = io.BufferedWriter
 _BufferedRandom = io.BufferedRandom
 _TextIOWrapper = io.TextIOWrapper
 _text_encoding = io.text_encoding
+_BAD_MODE = "Must have exactly one of create/read/write/append mode and at most one plus"
 
 
 class VFileIO(io.RawIOBase):
@@ -39,7 +40,9 @@ class VFileIO(io.RawIOBase):
     _proc: Process
     _isatty: Any
 
-    def __init__(self, file: Any, mode: str = "r", closefd: bool = True, opener: Any = None) -> None:
+    def __init__(
+        self, file: Any, mode: str = "r", closefd: bool = True, opener: Any = None
+    ) -> None:
         self._fd = -1
         self._closefd = closefd
         if isinstance(file, float):
@@ -56,7 +59,7 @@ class VFileIO(io.RawIOBase):
         for c in mode:
             if c in "rwxa":
                 if rwa:
-                    raise ValueError("Must have exactly one of create/read/write/append mode and at most one plus")
+                    raise ValueError(_BAD_MODE)
                 rwa = True
                 if c == "r":
                     readable = True
@@ -71,15 +74,17 @@ class VFileIO(io.RawIOBase):
                     flags |= _os.O_APPEND | _os.O_CREAT
             elif c == "+":
                 if plus:
-                    raise ValueError("Must have exactly one of create/read/write/append mode and at most one plus")
+                    raise ValueError(_BAD_MODE)
                 readable = writable = plus = True
             elif c == "b":
                 pass
             else:
                 raise ValueError(f"invalid mode: {mode}")
         if not rwa:
-            raise ValueError("Must have exactly one of create/read/write/append mode and at most one plus")
-        flags |= _os.O_RDWR if readable and writable else (_os.O_RDONLY if readable else _os.O_WRONLY)
+            raise ValueError(_BAD_MODE)
+        flags |= (
+            _os.O_RDWR if readable and writable else (_os.O_RDONLY if readable else _os.O_WRONLY)
+        )
         flags |= O_CLOEXEC
         self._readable = readable
         self._writable = writable
@@ -177,7 +182,7 @@ class VFileIO(io.RawIOBase):
         return bool(f is not None and f.console is not None and self._isatty(f.console))
 
     # -- I/O ------------------------------------------------------------------------
-    def readinto(self, buffer: Any) -> int | None:  # type: ignore[override]
+    def readinto(self, buffer: Any) -> int | None:
         fd = self._checkopen()
         if not self._readable:
             raise io.UnsupportedOperation("File not open for reading")
@@ -231,7 +236,7 @@ class VFileIO(io.RawIOBase):
             raise oserror(e.errno) from None
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    def write(self, buffer: Any) -> int | None:  # type: ignore[override]
+    def write(self, buffer: Any) -> int | None:
         fd = self._checkopen()
         if not self._writable:
             raise io.UnsupportedOperation("File not open for writing")

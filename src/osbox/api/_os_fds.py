@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
+from errno import EBADF
 from typing import Any
 
 from ..kernel import sys_attr, sys_file, sys_proc
 from ..kernel.devices import console_isatty
-from errno import EBADF
-
 from ..kernel.errors import KernelError, oserror
 from ._base import OsBase
 from ._convert import dirfd_arg, fd_arg, path_arg, raise_os
@@ -61,7 +60,9 @@ class FdCalls(OsBase):
         p = path_arg("open", "path", path)
         assert p.s is not None
         try:
-            return sys_file.openat(self.proc, dirfd_arg(dir_fd), p.s, _index(flags) | O_CLOEXEC, _index(mode))
+            return sys_file.openat(
+                self.proc, dirfd_arg(dir_fd), p.s, _index(flags) | O_CLOEXEC, _index(mode)
+            )
         except KernelError as e:
             raise_os(e, p.obj)
 
@@ -244,7 +245,12 @@ class FdCalls(OsBase):
             raise_os(e)
 
     def copy_file_range(
-        self, src: int, dst: int, count: int, offset_src: int | None = None, offset_dst: int | None = None
+        self,
+        src: int,
+        dst: int,
+        count: int,
+        offset_src: int | None = None,
+        offset_dst: int | None = None,
     ) -> int:
         """os.copy_file_range between regular files. Errors: EBADF, EISDIR, EINVAL."""
         try:

@@ -162,7 +162,9 @@ class PathCalls(OsBase):
             prefix = obj if isinstance(obj, (str, bytes)) else path_arg("scandir", "path", obj).obj
         if is_bytes:
             base = prefix if prefix.endswith(b"/") else prefix + b"/"
-            out = [DirEntry(_fsencode(n), base + _fsencode(n), i, t, self, None) for n, i, t in entries]
+            out = [
+                DirEntry(_fsencode(n), base + _fsencode(n), i, t, self, None) for n, i, t in entries
+            ]
         else:
             base = prefix if prefix.endswith("/") else prefix + "/"
             out = [DirEntry(n, base + n, i, t, self, None) for n, i, t in entries]
@@ -222,7 +224,9 @@ class PathCalls(OsBase):
         d = path_arg(func, "dst", dst)
         assert s.s is not None and d.s is not None
         try:
-            sys_namespace.renameat(self.proc, dirfd_arg(src_dir_fd), s.s, dirfd_arg(dst_dir_fd), d.s)
+            sys_namespace.renameat(
+                self.proc, dirfd_arg(src_dir_fd), s.s, dirfd_arg(dst_dir_fd), d.s
+            )
         except KernelError as e:
             raise_os(e, s.obj, d.obj)
 
@@ -230,7 +234,9 @@ class PathCalls(OsBase):
         """os.rename: rename(2). Errors: see ``kernel.sys_namespace.renameat``."""
         self._rename("rename", src, dst, src_dir_fd, dst_dir_fd)
 
-    def replace(self, src: Any, dst: Any, *, src_dir_fd: Any = None, dst_dir_fd: Any = None) -> None:
+    def replace(
+        self, src: Any, dst: Any, *, src_dir_fd: Any = None, dst_dir_fd: Any = None
+    ) -> None:
         """os.replace: rename(2), which replaces on Linux."""
         self._rename("replace", src, dst, src_dir_fd, dst_dir_fd)
 
@@ -255,7 +261,9 @@ class PathCalls(OsBase):
         except KernelError as e:
             raise_os(e, s.obj, d.obj)
 
-    def symlink(self, src: Any, dst: Any, target_is_directory: bool = False, *, dir_fd: Any = None) -> None:
+    def symlink(
+        self, src: Any, dst: Any, target_is_directory: bool = False, *, dir_fd: Any = None
+    ) -> None:
         """os.symlink: symlinkat(2) creating ``dst`` pointing at ``src``.
         Errors: EEXIST, ENOENT, EACCES, ENAMETOOLONG."""
         s = path_arg("symlink", "src", src)
@@ -282,7 +290,9 @@ class PathCalls(OsBase):
         p = path_arg("mkfifo", "path", path)
         assert p.s is not None
         try:
-            sys_namespace.mknodat(self.proc, dirfd_arg(dir_fd), p.s, 0o010000 | (_index(mode) & 0o7777), 0)
+            sys_namespace.mknodat(
+                self.proc, dirfd_arg(dir_fd), p.s, 0o010000 | (_index(mode) & 0o7777), 0
+            )
         except KernelError as e:
             raise_os(e, p.obj)
 
@@ -296,7 +306,9 @@ class PathCalls(OsBase):
             raise_os(e, p.obj)
 
     # -- attributes ------------------------------------------------------------------
-    def chmod(self, path: Any, mode: int, *, dir_fd: Any = None, follow_symlinks: bool = True) -> None:
+    def chmod(
+        self, path: Any, mode: int, *, dir_fd: Any = None, follow_symlinks: bool = True
+    ) -> None:
         """os.chmod: fchmodat(2)/fchmod(2). Errors: ENOENT, EPERM (not owner),
         EBADF. ``follow_symlinks=False`` on a symlink raises NotImplementedError,
         as on Linux (fchmodat's AT_SYMLINK_NOFOLLOW gives EOPNOTSUPP)."""
@@ -322,7 +334,9 @@ class PathCalls(OsBase):
         self._fd_checks("chown", p, dir_fd, follow_symlinks)
         target: Any = p.fd if p.fd is not None else p.s
         try:
-            sys_attr.chown(self.proc, dirfd_arg(dir_fd), target, _index(uid), _index(gid), follow_symlinks)
+            sys_attr.chown(
+                self.proc, dirfd_arg(dir_fd), target, _index(uid), _index(gid), follow_symlinks
+            )
         except KernelError as e:
             raise_os(e, p.obj)
 

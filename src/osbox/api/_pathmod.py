@@ -19,7 +19,9 @@ __all__ = ["bind_module", "make_path_module"]
 
 def rebind(func: types.FunctionType, globs: dict[str, Any]) -> types.FunctionType:
     """A copy of ``func`` whose globals are ``globs``."""
-    new = types.FunctionType(func.__code__, globs, func.__name__, func.__defaults__, func.__closure__)
+    new = types.FunctionType(
+        func.__code__, globs, func.__name__, func.__defaults__, func.__closure__
+    )
     new.__kwdefaults__ = func.__kwdefaults__
     new.__doc__ = func.__doc__
     new.__qualname__ = func.__qualname__
@@ -28,7 +30,9 @@ def rebind(func: types.FunctionType, globs: dict[str, Any]) -> types.FunctionTyp
     return new
 
 
-def bind_module(module: types.ModuleType, overrides: dict[str, Any], name: str | None = None) -> types.ModuleType:
+def bind_module(
+    module: types.ModuleType, overrides: dict[str, Any], name: str | None = None
+) -> types.ModuleType:
     """A new module holding ``module``'s names, with its own functions
     re-bound to globals where ``overrides`` replace names."""
     globs = dict(vars(module))

@@ -61,4 +61,6 @@ def make_statvfs(
     files = max_inodes if max_inodes is not None else DEFAULT_FILES
     bfree = max(0, blocks - (used_bytes + 4095) // 4096)
     ffree = max(0, files - used_inodes)
-    return _statvfs_result((4096, 4096, blocks, bfree, bfree, files, ffree, ffree, ST_RELATIME, 255, fsid))
+    return _statvfs_result(
+        (4096, 4096, blocks, bfree, bfree, files, ffree, ffree, ST_RELATIME, 255, fsid)
+    )

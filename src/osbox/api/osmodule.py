@@ -105,7 +105,9 @@ def _xattr_calls(surface: OsSurface) -> dict[str, Any]:
         surface.stat(path, follow_symlinks=follow_symlinks)
         raise OSError(errno.ENODATA, _os.strerror(errno.ENODATA), path)
 
-    def setxattr(path: Any, attribute: Any, value: Any, flags: int = 0, *, follow_symlinks: bool = True) -> None:
+    def setxattr(
+        path: Any, attribute: Any, value: Any, flags: int = 0, *, follow_symlinks: bool = True
+    ) -> None:
         surface.stat(path, follow_symlinks=follow_symlinks)
         raise OSError(errno.EOPNOTSUPP, _os.strerror(errno.EOPNOTSUPP), path)
 
@@ -132,7 +134,11 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
         else:
             ns[name] = value
     for name in dir(OsSurface):
-        if name.startswith("__") or name in ("proc", "dev", "machine") or (name.startswith("_") and name != "_exit"):
+        if (
+            name.startswith("__")
+            or name in ("proc", "dev", "machine")
+            or (name.startswith("_") and name != "_exit")
+        ):
             continue
         ns[name] = getattr(surface, name)
     ns.update(_xattr_calls(surface))
@@ -157,9 +163,18 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
         closefd: bool = True,
         opener: Any = None,
     ) -> Any:
-        return open_file(fileio, fspath, file, mode, buffering, encoding, errors, newline, closefd, opener)
+        return open_file(
+            fileio, fspath, file, mode, buffering, encoding, errors, newline, closefd, opener
+        )
 
-    def fdopen(fd: Any, mode: str = "r", buffering: int = -1, encoding: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def fdopen(
+        fd: Any,
+        mode: str = "r",
+        buffering: int = -1,
+        encoding: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
         if not isinstance(fd, int):
             raise TypeError(f"invalid fd type ({type(fd)}, expected integer)")
         return vopen(fd, mode, buffering, encoding, *args, **kwargs)
@@ -168,7 +183,11 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
     mod_ns = module.__dict__
     mod_ns.update(ns)
     for name, value in host.items():
-        if isinstance(value, types.FunctionType) and value.__globals__ is host and name not in HOST_PURE:
+        if (
+            isinstance(value, types.FunctionType)
+            and value.__globals__ is host
+            and name not in HOST_PURE
+        ):
             mod_ns[name] = rebind(value, mod_ns)
     for name in _PROCESS_PY:
         if name in host:
@@ -176,7 +195,12 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
     mod_ns["fdopen"] = fdopen
     mod_ns["path"] = make_path_module(module)
     mod_ns["open_file"] = vopen  # the builtins.open of this process (not an os name)
-    for set_name in ("supports_dir_fd", "supports_fd", "supports_follow_symlinks", "supports_effective_ids"):
+    for set_name in (
+        "supports_dir_fd",
+        "supports_fd",
+        "supports_follow_symlinks",
+        "supports_effective_ids",
+    ):
         host_set = host[set_name]
         mod_ns[set_name] = {mod_ns[f.__name__] for f in host_set if f.__name__ in mod_ns}
     mod_ns["_surface"] = surface

@@ -10,9 +10,8 @@ only when some execute bit is set or the inode is a directory.
 from __future__ import annotations
 
 from stat import S_IFDIR
-from ..stores.base import S_IFMT
 
-from ..stores.base import Inode
+from ..stores.base import S_IFMT, Inode
 
 __all__ = ["Cred", "MAY_EXEC", "MAY_READ", "MAY_WRITE", "permission"]
 

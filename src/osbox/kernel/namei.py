@@ -22,17 +22,24 @@ from __future__ import annotations
 
 from errno import EACCES, EBADF, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR
 from stat import S_IFDIR, S_IFLNK
-from ..stores.base import S_IFMT
 from typing import TYPE_CHECKING
 
-from ..stores.base import Inode
+from ..stores.base import S_IFMT, Inode
 from .cred import MAY_EXEC, permission
 from .errors import KernelError
 
 if TYPE_CHECKING:
     from .process import Process
 
-__all__ = ["AT_FDCWD", "MAXSYMLINKS", "NAME_MAX", "PATH_MAX", "lookup", "lookup_parent", "start_dir"]
+__all__ = [
+    "AT_FDCWD",
+    "MAXSYMLINKS",
+    "NAME_MAX",
+    "PATH_MAX",
+    "lookup",
+    "lookup_parent",
+    "start_dir",
+]
 
 AT_FDCWD = -100
 MAXSYMLINKS = 40
@@ -72,8 +79,7 @@ def lookup(proc: Process, dirfd: int | None, path: str, follow: bool = True) -> 
     """Resolve ``path`` to its inode; ``follow`` decides whether a symlink as
     the last component is followed (a trailing slash always follows)."""
     check_path(path)
-    node, _ = _walk(proc, start_dir(proc, dirfd, path), path, follow, False)
-    return node
+    return _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
 
 
 def lookup_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, str, bool]:
@@ -83,12 +89,14 @@ def lookup_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, s
     when the path ends so, and ``""`` when it names the root itself.
     """
     check_path(path)
-    return _walk(proc, start_dir(proc, dirfd, path), path, False, True)  # type: ignore[return-value]
+    return _walk(proc, start_dir(proc, dirfd, path), path, False, True)
 
 
 def _walk(
     proc: Process, cur: Inode, path: str, follow: bool, parent: bool
-) -> tuple[Inode, str] | tuple[Inode, str, bool]:
+) -> tuple[Inode, str, bool]:
+    """Walk ``path`` from ``cur``. In parent mode stop before the last
+    component; otherwise resolve it. Returns ``(inode, last name, trailing)``."""
     store = proc.k.store
     cred = proc.cred
     trailing = path[-1] == "/"
@@ -97,9 +105,7 @@ def _walk(
     i = 0
     n = len(comps)
     if n == 0:
-        if parent:
-            return cur, "", trailing
-        return cur, ""
+        return cur, "", trailing
     while True:
         name = comps[i]
         last = i == n - 1
@@ -139,14 +145,12 @@ def _walk(
                 i = 0
                 if n == 0:
                     # The target was "/" (or only slashes): the root itself.
-                    if parent:
-                        return cur, "", trailing
-                    return cur, ""
+                    return cur, "", trailing
                 continue
         if last:
             if trailing and nxt.mode & S_IFMT != S_IFDIR:
                 raise KernelError(ENOTDIR)
-            return nxt, name
+            return nxt, name, trailing
         if nxt.mode & S_IFMT != S_IFDIR:
             raise KernelError(ENOTDIR)
         cur = nxt

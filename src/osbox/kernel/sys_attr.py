@@ -13,16 +13,25 @@ from __future__ import annotations
 
 from errno import EACCES, EBADF, EINVAL, EISDIR, EPERM
 from stat import S_IFDIR, S_IFREG, S_ISGID, S_ISUID
-from ..stores.base import S_IFMT
 
-from ..stores.base import Inode
+from ..stores.base import S_IFMT, Inode
 from .cred import MAY_EXEC, MAY_READ, MAY_WRITE, permission
 from .errors import KernelError
 from .namei import lookup
 from .process import Process
 from .sys_file import MAX_FILE, do_truncate, fd_inode
 
-__all__ = ["access", "chmod", "chown", "fstat", "stat", "truncate", "utimens", "UTIME_NOW", "UTIME_OMIT"]
+__all__ = [
+    "access",
+    "chmod",
+    "chown",
+    "fstat",
+    "stat",
+    "truncate",
+    "utimens",
+    "UTIME_NOW",
+    "UTIME_OMIT",
+]
 
 UTIME_NOW = (1 << 30) - 1
 UTIME_OMIT = (1 << 30) - 2
@@ -54,7 +63,9 @@ def _owner_or_root(proc: Process, node: Inode) -> bool:
     return euid == 0 or euid == node.uid
 
 
-def chmod(proc: Process, dirfd: int | None, path: str | int, mode: int, follow: bool = True) -> None:
+def chmod(
+    proc: Process, dirfd: int | None, path: str | int, mode: int, follow: bool = True
+) -> None:
     """fchmodat(2)/fchmod(2) (``path`` an int is an fd). Errors: path errors or
     EBADF, EPERM (not the owner)."""
     k = proc.k
@@ -68,7 +79,9 @@ def chmod(proc: Process, dirfd: int | None, path: str | int, mode: int, follow: 
         k.store.setattr(node.ino, mode=(node.mode & S_IFMT) | mode, ctime_ns=k.now())
 
 
-def chown(proc: Process, dirfd: int | None, path: str | int, uid: int, gid: int, follow: bool = True) -> None:
+def chown(
+    proc: Process, dirfd: int | None, path: str | int, uid: int, gid: int, follow: bool = True
+) -> None:
     """fchownat(2)/fchown(2); -1 leaves an id unchanged. Errors: path errors or
     EBADF, EPERM (giving a file away, or a group the caller is not in)."""
     k = proc.k
@@ -78,7 +91,9 @@ def chown(proc: Process, dirfd: int | None, path: str | int, uid: int, gid: int,
         if cred.euid != 0:
             if uid != -1 and not (cred.euid == node.uid and uid == node.uid):
                 raise KernelError(EPERM)
-            if gid != -1 and not (cred.euid == node.uid and (cred.in_group(gid) or gid == node.gid)):
+            if gid != -1 and not (
+                cred.euid == node.uid and (cred.in_group(gid) or gid == node.gid)
+            ):
                 raise KernelError(EPERM)
         mode = node.mode
         if mode & S_IFMT != S_IFDIR:
@@ -122,7 +137,9 @@ def utimens(
         )
 
 
-def access(proc: Process, dirfd: int | None, path: str, mode: int, effective: bool, follow: bool) -> None:
+def access(
+    proc: Process, dirfd: int | None, path: str, mode: int, effective: bool, follow: bool
+) -> None:
     """faccessat2(2). Errors: EINVAL (bad mode), path errors (resolved with
     the real ids unless ``effective``), EACCES."""
     if mode & ~7:

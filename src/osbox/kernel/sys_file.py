@@ -24,9 +24,8 @@ from errno import (
     ESPIPE,
 )
 from stat import S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID
-from ..stores.base import S_IFMT
 
-from ..stores.base import Capacity, Inode
+from ..stores.base import S_IFMT, Capacity, Inode
 from . import devices
 from .cred import MAY_READ, MAY_WRITE, permission
 from .errors import KernelError
@@ -76,14 +75,16 @@ DAY_NS = 86400 * 10**9
 
 
 # -- open ---------------------------------------------------------------------
-def _open_create(proc: Process, dirfd: int | None, path: str, flags: int, mode: int) -> tuple[Inode, bool]:
+def _open_create(
+    proc: Process, dirfd: int | None, path: str, flags: int, mode: int
+) -> tuple[Inode, bool]:
     """The create side of open: returns ``(inode, created)``."""
     store = proc.k.store
     check_path(path)
     start = start_dir(proc, dirfd, path)
     links = 0
     while True:
-        parent, name, trailing = _walk(proc, start, path, False, True)  # type: ignore[misc]
+        parent, name, trailing = _walk(proc, start, path, False, True)
         if name in ("", ".", ".."):
             if name == "..":
                 up = parent.ino if parent.ino == proc.root else store.parent(parent.ino)
@@ -96,7 +97,9 @@ def _open_create(proc: Process, dirfd: int | None, path: str, flags: int, mode: 
             may_create(proc, parent)
             gid, fmode = create_owner(proc, parent, S_IFREG | (mode & 0o7777 & ~proc.umask))
             try:
-                return store.create(parent.ino, name, fmode, proc.cred.euid, gid, proc.k.now()), True
+                return store.create(
+                    parent.ino, name, fmode, proc.cred.euid, gid, proc.k.now()
+                ), True
             except Capacity:
                 raise KernelError(ENOSPC) from None
         if flags & O_EXCL:
@@ -132,7 +135,9 @@ def _open_file(proc: Process, dirfd: int | None, path: str, flags: int, mode: in
         node = lookup(proc, dirfd, path, not flags & O_NOFOLLOW)
         if flags & O_DIRECTORY and node.mode & S_IFMT != S_IFDIR:
             raise KernelError(ENOTDIR)
-        f = OpenFile(node.ino, node.mode & S_IFMT, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW), False, False)
+        f = OpenFile(
+            node.ino, node.mode & S_IFMT, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW), False, False
+        )
         f.path_only = True
         k.ref(node.ino)
         return f
@@ -171,7 +176,13 @@ def _open_file(proc: Process, dirfd: int | None, path: str, flags: int, mode: in
         if kind == S_IFREG and flags & O_TRUNC:
             kill_priv(proc, node)
             store.truncate(node.ino, 0, k.now())
-    f = OpenFile(node.ino, kind, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC), acc != 1 and acc != 3, acc in (1, 2))
+    f = OpenFile(
+        node.ino,
+        kind,
+        flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC),
+        acc != 1 and acc != 3,
+        acc in (1, 2),
+    )
     if kind == S_IFCHR:
         devices.check_device(node.rdev)
         f.rdev = node.rdev
@@ -541,7 +552,9 @@ def getdents(proc: Process, fd: int) -> list[tuple[str, int, int]]:
         return snap[start:]
 
 
-def _copy_range(proc: Process, src: OpenFile, dst: OpenFile, pos_in: int, pos_out: int | None, count: int) -> int:
+def _copy_range(
+    proc: Process, src: OpenFile, dst: OpenFile, pos_in: int, pos_out: int | None, count: int
+) -> int:
     """Copy up to ``count`` bytes of ``src`` from ``pos_in`` to ``dst``."""
     size = proc.k.store.get(src.ino).size
     count = max(0, min(count, size - pos_in))
@@ -581,7 +594,13 @@ def copy_file_range(
     with proc.k.lock:
         src = proc.fds.files.get(src_fd)
         dst = proc.fds.files.get(dst_fd)
-        if src is None or dst is None or not src.readable or not dst.writable or dst.flags & O_APPEND:
+        if (
+            src is None
+            or dst is None
+            or not src.readable
+            or not dst.writable
+            or dst.flags & O_APPEND
+        ):
             raise KernelError(EBADF)
         if src.kind == S_IFDIR or dst.kind == S_IFDIR:
             raise KernelError(EISDIR)
@@ -617,4 +636,3 @@ def fd_inode(proc: Process, f: OpenFile) -> Inode:
     node.rdev = devices.TTY
     node.atime_ns = node.mtime_ns = node.ctime_ns = proc.k.now()
     return node
-

@@ -22,9 +22,8 @@ from errno import (
     EPERM,
 )
 from stat import S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, S_ISGID
-from ..stores.base import S_IFMT
 
-from ..stores.base import Capacity, Inode
+from ..stores.base import S_IFMT, Capacity, Inode
 from .cred import MAY_EXEC, MAY_READ, MAY_WRITE, permission
 from .errors import KernelError
 from .namei import PATH_MAX, lookup, lookup_parent
@@ -84,10 +83,14 @@ def _create_last(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, st
     return parent, name
 
 
-def _make(proc: Process, parent: Inode, name: str, mode: int, rdev: int = 0, target: str | None = None) -> Inode:
+def _make(
+    proc: Process, parent: Inode, name: str, mode: int, rdev: int = 0, target: str | None = None
+) -> Inode:
     gid, mode = create_owner(proc, parent, mode)
     try:
-        return proc.k.store.create(parent.ino, name, mode, proc.cred.euid, gid, proc.k.now(), rdev, target)
+        return proc.k.store.create(
+            parent.ino, name, mode, proc.cred.euid, gid, proc.k.now(), rdev, target
+        )
     except Capacity:
         raise KernelError(ENOSPC) from None
 
@@ -311,4 +314,3 @@ def renameat(
         store.rename(sparent.ino, sname, dparent.ino, dname, now)
         if isdir:
             k.ns_gen += 1
-

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from errno import EACCES, EINVAL, ENOENT, ENOTDIR, EPERM
 from stat import S_IFDIR
-from ..stores.base import S_IFMT
 
+from ..stores.base import S_IFMT
 from .cred import MAY_EXEC, permission
 from .errors import KernelError
 from .namei import lookup

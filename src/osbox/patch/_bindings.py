@@ -19,7 +19,27 @@ from typing import Any
 
 __all__ = ["Rebinder"]
 
-_SKIP_PREFIXES = ("osbox", "_pytest", "pytest", "pluggy", "unittest", "importlib", "typing", "os", "posixpath")
+# Skipped: osbox and the test runner (they keep the host), the import system
+# (the stdlib and installed packages import from the host), and the modules
+# whose bindings ``_install`` handles itself.
+_SKIP_PREFIXES = (
+    "osbox",
+    "_pytest",
+    "pytest",
+    "pluggy",
+    "unittest",
+    "importlib",
+    "_frozen_importlib",
+    "_frozen_importlib_external",
+    "zipimport",
+    "posix",
+    "_io",
+    "io",
+    "builtins",
+    "typing",
+    "os",
+    "posixpath",
+)
 
 
 def _skipped(name: str) -> bool:

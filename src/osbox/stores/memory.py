@@ -10,10 +10,9 @@ first as tmpfs does). A regular file's bytes live in one ``bytearray`` covering
 from __future__ import annotations
 
 from stat import S_IFDIR, S_IFLNK, S_IFREG
-from .base import S_IFMT
 from typing import Any
 
-from .base import PAGE, Capacity, Inode, Store, dir_size, symlink_blocks
+from .base import PAGE, S_IFMT, Capacity, Inode, Store, dir_size, symlink_blocks
 
 __all__ = ["MemoryStore", "MemInode"]
 
@@ -36,7 +35,7 @@ class MemInode(Inode):
     target: str | None
     up: MemInode | None
 
-    @property  # type: ignore[override]
+    @property
     def blocks(self) -> int:  # noqa: D102
         if self.data is not None:
             return _alloc_pages(self) * 8
