@@ -1,0 +1,151 @@
+"""Machine.patch(): unmodified code sees the machine, other contexts keep the
+host, and leaving restores every binding."""
+
+from __future__ import annotations
+
+import builtins
+import glob
+import io
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import types
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from osbox import Machine
+
+
+@pytest.fixture
+def m() -> Iterator[Machine]:
+    machine = Machine()
+    yield machine
+    machine.close()
+
+
+def _bindings() -> dict[str, object]:
+    names = {f"os.{n}": getattr(os, n) for n in dir(os)}
+    names["builtins.open"] = builtins.open
+    names["io.open"] = io.open
+    names["tempfile.tempdir"] = tempfile.tempdir
+    return names
+
+
+def test_leaving_restores_every_binding(m: Machine) -> None:
+    before = _bindings()
+    with m.patch():
+        assert os.stat is not before["os.stat"]
+        with m.patch():
+            pass
+        assert os.stat is not before["os.stat"]
+    after = _bindings()
+    assert [k for k in before if before[k] is not after[k]] == []
+
+
+def test_stdlib_modules_see_the_machine(m: Machine) -> None:
+    name = f"/tmp/osbox-{uuid.uuid4().hex}"
+    with m.patch():
+        os.makedirs(name + "/a/b")
+        pathlib.Path(name, "a", "f.txt").write_text("hi")
+        shutil.copytree(name + "/a", name + "/c")
+        found = sorted(glob.glob(name + "/**/*.txt", recursive=True))
+        with tempfile.NamedTemporaryFile(dir=name) as t:
+            t.write(b"x")
+        assert tempfile.gettempdir() == "/tmp"
+        assert os.path.isfile(name + "/c/f.txt")
+    assert found == [name + "/a/f.txt", name + "/c/f.txt"]
+    assert not os.path.exists(name)
+    assert m.os.path.isdir(name + "/c/b")
+
+
+def test_host_untouched_by_writes_inside(m: Machine) -> None:
+    name = f"/tmp/osbox-leak-{uuid.uuid4().hex}"
+    with m.patch():
+        with open(name, "w") as f:
+            f.write("machine only")
+        os.environ["OSBOX_LEAK_CHECK"] = "1"
+    assert not os.path.exists(name)
+    assert "OSBOX_LEAK_CHECK" not in os.environ
+    with m.open(name) as f:
+        assert f.read() == "machine only"
+
+
+def test_captured_bindings_are_redirected(m: Machine) -> None:
+    mod = types.ModuleType("osbox_test_captured")
+    exec("from os import listdir\ndef ls(p, _l=listdir): return _l(p)", mod.__dict__)
+    sys.modules[mod.__name__] = mod
+    try:
+        with m.patch():
+            assert sorted(mod.listdir("/")) == sorted(m.os.listdir("/"))
+            assert sorted(mod.ls("/")) == sorted(m.os.listdir("/"))
+        assert mod.listdir is os.listdir
+    finally:
+        del sys.modules[mod.__name__]
+
+
+def test_threads_inherit_and_other_threads_keep_the_host(m: Machine) -> None:
+    seen: dict[str, list[str]] = {}
+    outside_ready = threading.Event()
+    inside_done = threading.Event()
+
+    def outside() -> None:
+        outside_ready.set()
+        inside_done.wait(5)
+        seen["outside"] = os.listdir("/")
+
+    t_out = threading.Thread(target=outside)
+    t_out.start()
+    outside_ready.wait(5)
+    with m.patch():
+        t_in = threading.Thread(target=lambda: seen.__setitem__("inside", os.listdir("/")))
+        t_in.start()
+        t_in.join()
+        inside_done.set()
+        t_out.join()
+    assert sorted(seen["inside"]) == sorted(m.os.listdir("/"))
+    assert sorted(seen["outside"]) == sorted(os.listdir("/"))
+
+
+def test_two_machines_in_two_threads_at_once() -> None:
+    with Machine() as m1, Machine() as m2:
+        m1.os.mkdir("/only-in-1")
+        m2.os.mkdir("/only-in-2")
+        results: dict[int, list[str]] = {}
+        barrier = threading.Barrier(2)
+
+        def work(i: int, machine: Machine) -> None:
+            with machine.patch():
+                barrier.wait(5)
+                results[i] = sorted(os.listdir("/"))
+                barrier.wait(5)
+
+        threads = [threading.Thread(target=work, args=(i, mm)) for i, mm in ((1, m1), (2, m2))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert "only-in-1" in results[1] and "only-in-2" not in results[1]
+    assert "only-in-2" in results[2] and "only-in-1" not in results[2]
+
+
+def test_nested_machines_restore_the_outer() -> None:
+    with Machine() as outer, Machine() as inner:
+        outer.os.mkdir("/outer")
+        with outer.patch():
+            with inner.patch():
+                assert not os.path.exists("/outer")
+            assert os.path.exists("/outer")
+
+
+def test_subprocess_cannot_start_host_processes(m: Machine) -> None:
+    with m.patch():
+        with pytest.raises(OSError) as e:
+            subprocess.run(["true"], check=False)
+    assert e.value.errno == 38
+    assert subprocess.run(["true"], check=False).returncode == 0
