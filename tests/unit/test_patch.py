@@ -149,3 +149,75 @@ def test_subprocess_cannot_start_host_processes(m: Machine) -> None:
             subprocess.run(["true"], check=False)
     assert e.value.errno == 38
     assert subprocess.run(["true"], check=False).returncode == 0
+
+
+def test_pwd_and_grp_answer_from_the_machine(m: Machine) -> None:
+    import grp
+    import pwd
+
+    with m.open("/etc/passwd", "a") as f:
+        f.write("app:x:1000:1000:App:/home/app:/bin/sh\n")
+    with m.open("/etc/group", "a") as f:
+        f.write("app:x:1000:root\n")
+    with m.patch():
+        assert pwd.getpwnam("app").pw_dir == "/home/app"
+        assert pwd.getpwuid(1000).pw_name == "app"
+        assert grp.getgrnam("app").gr_mem == ["root"]
+        assert os.path.expanduser("~app") == "/home/app"
+        with pytest.raises(KeyError):
+            pwd.getpwnam("nobody-here")
+    assert pwd.getpwuid(0).pw_name == "root"
+
+
+def test_modules_stored_in_the_machine_import(m: Machine) -> None:
+    import importlib
+    import traceback
+
+    m.os.makedirs("/app/vpkg")
+    with m.open("/app/vmod_osbox.py", "w") as f:
+        f.write("X = 41\ndef boom():\n    raise ValueError('from the machine')\n")
+    with m.open("/app/vpkg/__init__.py", "w") as f:
+        f.write("from .sub import Y\n")
+    with m.open("/app/vpkg/sub.py", "w") as f:
+        f.write("Y = 42\n")
+    sys.path.insert(0, "/app")
+    try:
+        with m.patch():
+            vmod = importlib.import_module("vmod_osbox")
+            vpkg = importlib.import_module("vpkg")
+            json = importlib.import_module("json")
+            assert (vmod.X, vpkg.Y) == (41, 42)
+            assert vmod.__file__ == "/app/vmod_osbox.py"
+            assert not json.__file__.startswith("/app")
+            try:
+                vmod.boom()
+            except ValueError:
+                assert "raise ValueError('from the machine')" in traceback.format_exc()
+        assert m.os.listdir("/app/vpkg") == ["sub.py", "__init__.py"]
+    finally:
+        sys.path.remove("/app")
+        for name in ("vmod_osbox", "vpkg", "vpkg.sub"):
+            sys.modules.pop(name, None)
+
+
+def test_open_code_reads_the_machine(m: Machine) -> None:
+    with m.open("/script.py", "w") as f:
+        f.write("print(1)\n")
+    with m.patch():
+        with io.open_code("/script.py") as f:
+            assert f.read() == b"print(1)\n"
+
+
+def test_sqlite3_file_databases_are_refused_inside(m: Machine, tmp_path: pathlib.Path) -> None:
+    import sqlite3
+
+    target = tmp_path / "x.db"
+    with m.patch():
+        with pytest.raises(OSError) as e:
+            sqlite3.connect(str(target))
+        db = sqlite3.connect(":memory:")
+        assert db.execute("select 1").fetchone() == (1,)
+        db.close()
+    assert e.value.errno == 38
+    assert "sqlite3" in str(e.value)
+    assert not target.exists()

@@ -27,6 +27,7 @@ from ._os_fds import FdCalls
 from ._os_ident import IdentCalls
 from ._os_paths import PathCalls
 from ._pathmod import make_path_module, rebind
+from ._users import make_grp_module, make_pwd_module
 
 __all__ = ["OsSurface", "make_os_module", "enosys", "HOST_PURE"]
 
@@ -204,4 +205,6 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
         host_set = host[set_name]
         mod_ns[set_name] = {mod_ns[f.__name__] for f in host_set if f.__name__ in mod_ns}
     mod_ns["_surface"] = surface
+    mod_ns["_pwd"] = make_pwd_module(vopen)  # not os names: what patch serves pwd/grp from
+    mod_ns["_grp"] = make_grp_module(vopen)
     return module

@@ -8,7 +8,12 @@ Patched entry points:
   and ``fdopen``;
 * ``os.environ``/``os.environb`` (mapping proxies), ``os.DirEntry``, the
   ``os.supports_*`` sets;
-* ``builtins.open`` and ``io.open``;
+* ``builtins.open``, ``io.open`` and ``io.open_code``;
+* ``pwd.getpw*`` and ``grp.getgr*``, answered from the machine's /etc files;
+* ``sqlite3.connect`` for a file database, which raises ENOSYS (C code
+  cannot see an in-process machine);
+* ``sys.meta_path``: modules stored in machine directories on ``sys.path``
+  import from the machine (``_importer``);
 * ``subprocess._fork_exec`` and ``_posixsubprocess.fork_exec``, which would
   start host processes: inside a machine they raise ENOSYS;
 * ``threading.Thread`` start-up, so new threads inherit the machine;
@@ -22,6 +27,7 @@ import builtins
 import contextvars
 import io
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
@@ -53,6 +59,57 @@ def _dispatcher(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
     dispatch.__doc__ = getattr(real, "__doc__", None)
     dispatch.__wrapped__ = real  # type: ignore[attr-defined]
     return dispatch
+
+
+def _module_dispatcher(key: str, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+    """A dispatcher to ``getattr(ns[key], name)``: for pwd and grp."""
+
+    def dispatch(*args: Any, **kwargs: Any) -> Any:
+        ns = _get()
+        if ns is None:
+            return real(*args, **kwargs)
+        return getattr(ns[key], name)(*args, **kwargs)
+
+    dispatch.__name__ = dispatch.__qualname__ = name
+    dispatch.__doc__ = real.__doc__
+    dispatch.__wrapped__ = real  # type: ignore[attr-defined]
+    return dispatch
+
+
+def _open_code_dispatcher(real: Callable[..., Any]) -> Callable[..., Any]:
+    def open_code(path: str) -> Any:
+        ns = _get()
+        if ns is None:
+            return real(path)
+        if not isinstance(path, str):
+            raise TypeError(f"open_code() argument 'path' must be str, not {type(path).__name__}")
+        return ns["open_file"](path, "rb")
+
+    open_code.__doc__ = real.__doc__
+    open_code.__wrapped__ = real  # type: ignore[attr-defined]
+    return open_code
+
+
+def _sqlite_guard(real: Callable[..., Any]) -> Callable[..., Any]:
+    """sqlite3 opens its files in C, where no machine can be seen: refuse
+    a file database inside a machine rather than touch the host."""
+
+    def connect(database: Any, *args: Any, **kwargs: Any) -> Any:
+        if _get() is not None:
+            name = str(database)
+            memory = name == ":memory:" or (kwargs.get("uri") and "mode=memory" in name)
+            if not memory:
+                raise OSError(
+                    38,
+                    "Function not implemented: sqlite3 opens files in C, outside osbox; "
+                    "inside an in-process machine it would touch the host "
+                    f"({name!r}). Use ':memory:', or mount the machine with FUSE.",
+                )
+        return real(database, *args, **kwargs)
+
+    connect.__doc__ = real.__doc__
+    connect.__wrapped__ = real  # type: ignore[attr-defined]
+    return connect
 
 
 def _open_dispatcher(real: Callable[..., Any]) -> Callable[..., Any]:
@@ -185,6 +242,22 @@ def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
     dispatchers[builtins.open] = opener
     _entry(plan, builtins, "open", opener)
     _entry(plan, io, "open", opener)
+    open_code = _open_code_dispatcher(io.open_code)
+    dispatchers[io.open_code] = open_code
+    _entry(plan, io, "open_code", open_code)
+    import grp
+    import pwd
+    import sqlite3
+
+    for module, key in ((pwd, "_pwd"), (grp, "_grp")):
+        for name in [n for n in dir(module) if n.startswith("get")]:
+            real_fn = getattr(module, name)
+            d = _module_dispatcher(key, name, real_fn)
+            dispatchers[real_fn] = d
+            _entry(plan, module, name, d)
+    guard = _sqlite_guard(sqlite3.connect)
+    dispatchers[sqlite3.connect] = guard
+    _entry(plan, sqlite3, "connect", guard)
     import _posixsubprocess
     import subprocess
 
@@ -209,10 +282,17 @@ def install() -> None:
     for obj, name, _orig, new in _plan:
         setattr(obj, name, new)
     _rebinder.install(_dispatchers)
+    from ._importer import FINDER
+
+    sys.meta_path.insert(0, FINDER)
 
 
 def uninstall() -> None:
     """Restore every binding ``install`` changed, in reverse order."""
+    from ._importer import FINDER
+
+    if FINDER in sys.meta_path:
+        sys.meta_path.remove(FINDER)
     _rebinder.uninstall()
     for obj, name, orig, _new in reversed(_plan):
         setattr(obj, name, orig)
