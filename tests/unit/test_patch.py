@@ -221,3 +221,61 @@ def test_sqlite3_file_databases_are_refused_inside(m: Machine, tmp_path: pathlib
     assert e.value.errno == 38
     assert "sqlite3" in str(e.value)
     assert not target.exists()
+
+
+def test_host_functions_in_class_bodies_and_containers_are_redirected(m: Machine) -> None:
+    mod = types.ModuleType("osbox_test_containers")
+    exec(
+        "import os\n"
+        "class Outer:\n"
+        "    class Inner:\n"
+        "        _close = os.close\n"
+        "        def shut(self, fd): self._close(fd)\n"
+        "    FUNCS = [os.close, ('open', os.unlink)]\n"
+        "    TABLE = {'unlink': os.unlink}\n"
+        "PAIR = (os.stat, 1)\n",
+        mod.__dict__,
+    )
+    sys.modules[mod.__name__] = mod
+    try:
+        with m.patch():
+            fd = os.open("/tmp/f", os.O_CREAT | os.O_WRONLY)
+            mod.Outer.Inner().shut(fd)  # a host close here would close a host fd
+            with pytest.raises(OSError):
+                os.fstat(fd)
+            assert mod.Outer.FUNCS[1][1] is os.unlink
+            mod.Outer.TABLE["unlink"]("/tmp/f")
+            assert not os.path.exists("/tmp/f")
+            assert mod.PAIR[0] is os.stat
+        assert mod.Outer.Inner._close is os.close
+        assert mod.Outer.FUNCS[1][1] is os.unlink and mod.PAIR[0] is os.stat
+    finally:
+        del sys.modules[mod.__name__]
+
+
+def test_fcntl_acts_on_virtual_fds(m: Machine) -> None:
+    import fcntl
+
+    with m.patch():
+        fd = os.open("/tmp/f", os.O_CREAT | os.O_RDWR | os.O_APPEND)
+        assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND
+        assert fcntl.fcntl(fd, fcntl.F_GETFD) == fcntl.FD_CLOEXEC
+        fcntl.fcntl(fd, fcntl.F_SETFD, 0)
+        assert os.get_inheritable(fd)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.close(fd)
+        with pytest.raises(OSError) as e:
+            fcntl.fcntl(fd, fcntl.F_GETFD)
+    assert e.value.errno == 9
+
+
+def test_unix_sockets_on_paths_are_refused_inside(m: Machine) -> None:
+    import socket
+
+    name = f"/tmp/osbox-sock-{uuid.uuid4().hex}"
+    with socket.socket(socket.AF_UNIX) as s:
+        with m.patch():
+            with pytest.raises(OSError) as e:
+                s.bind(name)
+    assert e.value.errno == 38
+    assert not os.path.exists(name)

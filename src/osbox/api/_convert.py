@@ -10,11 +10,12 @@ filename, as CPython keeps ``path->object``.
 from __future__ import annotations
 
 import operator
+import warnings
 from typing import Any, NoReturn
 
 from ..kernel.errors import KernelError, oserror
 
-__all__ = ["Path", "dirfd_arg", "fd_arg", "path_arg", "raise_os"]
+__all__ = ["Path", "dirfd_arg", "fd_arg", "id_arg", "path_arg", "raise_os"]
 
 _index = operator.index
 
@@ -49,8 +50,27 @@ def path_arg(
         if b"\0" in path:
             raise ValueError("embedded null byte")
         return Path(path.decode("utf-8", "surrogateescape"), path, True, None)
+    if isinstance(path, str):
+        if "\0" in path:
+            raise ValueError(f"{func}: embedded null character in {arg}")
+        return Path(str(path), path, False, None)
+    if isinstance(path, bytes):
+        if b"\0" in path:
+            raise ValueError("embedded null byte")
+        return Path(path.decode("utf-8", "surrogateescape"), path, True, None)
     if path is None and nullable:
         return Path(".", ".", False, None)
+    if isinstance(path, (bytearray, memoryview)):
+        kinds = "string, bytes, os.PathLike or None" if nullable else "string, bytes or os.PathLike"
+        if allow_fd:
+            kinds = kinds.replace(" or ", ", ").rstrip() + " or integer"
+        warnings.warn(
+            f"{func}: {arg} should be {kinds}, not {_typename(path)}", DeprecationWarning, 3
+        )
+        raw = bytes(path)
+        if b"\0" in raw:
+            raise ValueError("embedded null byte")
+        return Path(raw.decode("utf-8", "surrogateescape"), path, True, None)
     if allow_fd and not isinstance(path, (str, bytes)) and hasattr(tp, "__index__"):
         fd = _index(path)
         return Path(None, fd, False, fd)
@@ -70,6 +90,21 @@ def path_arg(
     elif nullable:
         kinds = "string, bytes, os.PathLike, integer or None"
     raise TypeError(f"{func}: {arg} should be {kinds}, not {_typename(path)}")
+
+
+def id_arg(value: Any, kind: str = "uid") -> int:
+    """A uid or gid as CPython's ``_Py_Uid_Converter``: -1 (or 2**32-1)
+    means "unchanged"; anything else outside ``[0, 2**32-1)`` overflows."""
+    if isinstance(value, float):
+        raise TypeError(f"{kind} should be integer, not float")
+    n = _index(value)
+    if n == -1 or n == 0xFFFFFFFF:
+        return -1
+    if n < 0:
+        raise OverflowError(f"{kind} is less than minimum")
+    if n > 0xFFFFFFFF:
+        raise OverflowError(f"{kind} is greater than maximum")
+    return n
 
 
 def fd_arg(fd: Any) -> int:

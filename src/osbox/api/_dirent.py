@@ -8,6 +8,7 @@ DirEntry keeps describing the file as it was when first asked.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from stat import S_IFDIR, S_IFLNK, S_IFREG, S_ISDIR, S_ISREG
 from types import GenericAlias
@@ -107,6 +108,11 @@ class ScandirIterator:
 
     def close(self) -> None:
         self._it = None
+        self._closed = True
+
+    def __del__(self) -> None:
+        if self._it is not None and not self._closed:
+            warnings.warn(f"unclosed scandir iterator {self!r}", ResourceWarning, 2, source=self)
 
     def __enter__(self) -> ScandirIterator:
         return self

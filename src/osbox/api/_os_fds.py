@@ -16,7 +16,7 @@ from ..kernel import sys_attr, sys_file, sys_proc
 from ..kernel.devices import console_isatty
 from ..kernel.errors import KernelError, oserror
 from ._base import OsBase
-from ._convert import dirfd_arg, fd_arg, path_arg, raise_os
+from ._convert import dirfd_arg, fd_arg, id_arg, path_arg, raise_os
 
 __all__ = ["FdCalls"]
 
@@ -202,7 +202,7 @@ class FdCalls(OsBase):
     def fchown(self, fd: int, uid: int, gid: int) -> None:
         """os.fchown. Errors: EBADF, EPERM."""
         try:
-            sys_attr.chown(self.proc, None, fd_arg(fd), _index(uid), _index(gid))
+            sys_attr.chown(self.proc, None, fd_arg(fd), id_arg(uid), id_arg(gid, "gid"))
         except KernelError as e:
             raise_os(e)
 
@@ -253,6 +253,8 @@ class FdCalls(OsBase):
         offset_dst: int | None = None,
     ) -> int:
         """os.copy_file_range between regular files. Errors: EBADF, EISDIR, EINVAL."""
+        if _index(count) < 0:
+            raise ValueError("negative value for 'count' not allowed")
         try:
             return sys_file.copy_file_range(
                 self.proc,
@@ -308,6 +310,62 @@ class FdCalls(OsBase):
     def device_encoding(self, fd: int) -> str | None:
         """os.device_encoding: None unless ``fd`` is a terminal."""
         return "utf-8" if self.isatty(fd) else None
+
+    def splice(
+        self,
+        src: int,
+        dst: int,
+        count: int,
+        offset_src: int | None = None,
+        offset_dst: int | None = None,
+        flags: int = 0,
+    ) -> int:
+        """os.splice: one end must be a pipe. Errors: ValueError (negative
+        count), EBADF, EINVAL, ESPIPE, EAGAIN."""
+        if _index(count) < 0:
+            raise ValueError("negative value for 'count' not allowed")
+        try:
+            return sys_file.splice(
+                self.proc,
+                fd_arg(src),
+                fd_arg(dst),
+                _index(count),
+                None if offset_src is None else _index(offset_src),
+                None if offset_dst is None else _index(offset_dst),
+                _index(flags),
+            )
+        except KernelError as e:
+            raise_os(e)
+
+    def fpathconf(self, fd: Any, name: Any, /) -> int:
+        """os.fpathconf: ``pathconf`` for an open fd. Errors: EBADF."""
+        from ._os_paths import pathconf_value
+
+        if self.proc.fds.get(_fileno(fd)) is None:
+            raise oserror(EBADF)
+        return pathconf_value(name)
+
+    def _tty(self, fd: Any) -> Any:
+        f = self.proc.fds.get(fd_arg(fd))
+        if f is None:
+            raise oserror(EBADF)
+        if f.console is None or not console_isatty(f.console):
+            raise oserror(25)
+        return f
+
+    def ttyname(self, fd: int, /) -> str:
+        """os.ttyname: the console's terminal, else ENOTTY. Errors: EBADF, ENOTTY."""
+        self._tty(fd)
+        return "/dev/console"
+
+    def tcgetpgrp(self, fd: int, /) -> int:
+        """os.tcgetpgrp: the machine's one process group. Errors: EBADF, ENOTTY."""
+        self._tty(fd)
+        return self.proc.pid
+
+    def tcsetpgrp(self, fd: int, pgid: int, /) -> None:
+        """os.tcsetpgrp. Errors: EBADF, ENOTTY."""
+        self._tty(fd)
 
     def posix_fadvise(self, fd: int, offset: int, length: int, advice: int, /) -> None:
         """os.posix_fadvise: advice is accepted and ignored. Errors: EBADF, ESPIPE."""

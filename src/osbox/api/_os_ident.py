@@ -15,7 +15,7 @@ from typing import Any
 from ..kernel import sys_proc
 from ..kernel.errors import KernelError, oserror
 from ._base import OsBase
-from ._convert import raise_os
+from ._convert import id_arg, raise_os
 
 __all__ = ["IdentCalls"]
 
@@ -92,10 +92,11 @@ class IdentCalls(OsBase):
     def _no_such_process(self) -> int:
         raise oserror(3)
 
-    def _set(self, fn: Any, value: Any) -> None:
+    def _set(self, fn: Any, *values: Any, kind: str = "uid") -> None:
+        ids = [id_arg(v, kind) for v in values]
         try:
             with self.proc.k.lock:
-                fn(self.proc, _index(value))
+                fn(self.proc, *ids)
         except KernelError as e:
             raise_os(e)
 
@@ -109,16 +110,32 @@ class IdentCalls(OsBase):
 
     def setgid(self, gid: int, /) -> None:
         """os.setgid. Errors: EPERM."""
-        self._set(sys_proc.setgid, gid)
+        self._set(sys_proc.setgid, gid, kind="gid")
 
     def setegid(self, egid: int, /) -> None:
         """os.setegid. Errors: EPERM."""
-        self._set(sys_proc.setegid, egid)
+        self._set(sys_proc.setegid, egid, kind="gid")
+
+    def setreuid(self, ruid: int, euid: int, /) -> None:
+        """os.setreuid. Errors: EPERM."""
+        self._set(sys_proc.setreuid, ruid, euid)
+
+    def setregid(self, rgid: int, egid: int, /) -> None:
+        """os.setregid. Errors: EPERM."""
+        self._set(sys_proc.setregid, rgid, egid, kind="gid")
+
+    def setresuid(self, ruid: int, euid: int, suid: int, /) -> None:
+        """os.setresuid. Errors: EPERM."""
+        self._set(sys_proc.setresuid, ruid, euid, suid)
+
+    def setresgid(self, rgid: int, egid: int, sgid: int, /) -> None:
+        """os.setresgid. Errors: EPERM."""
+        self._set(sys_proc.setresgid, rgid, egid, sgid, kind="gid")
 
     def setgroups(self, groups: Any, /) -> None:
         """os.setgroups: root only. Errors: EPERM."""
         try:
-            gids = [_index(g) for g in groups]
+            gids = [id_arg(g, "gid") for g in groups]
         except TypeError:
             raise TypeError("setgroups argument must be a sequence") from None
         try:

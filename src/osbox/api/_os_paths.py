@@ -15,7 +15,7 @@ from typing import Any
 from ..kernel import sys_attr, sys_file, sys_namespace, sys_proc
 from ..kernel.errors import KernelError
 from ._base import OsBase
-from ._convert import dirfd_arg, path_arg, raise_os
+from ._convert import dirfd_arg, id_arg, path_arg, raise_os
 from ._dirent import DirEntry, ScandirIterator
 from ._stat import make_statvfs
 
@@ -44,6 +44,27 @@ def _time_to_ns(t: Any) -> int:
             whole -= 1.0
         return int(whole) * _BILLION + int(sub)
     return _index(t) * _BILLION
+
+
+# glibc's pathconf(3) answers on tmpfs, by _PC_* number (-1: no limit).
+_PATHCONF = {
+    0: 127, 1: 255, 2: 255, 3: 255, 4: 4096, 5: 4096, 6: 1, 7: 1, 8: 0, 9: -1,
+    10: -1, 11: -1, 12: -1, 13: 32, 14: -1, 15: -1, 16: 4096, 17: 4096, 18: 4096, 19: -1,
+}  # fmt: skip
+
+
+def pathconf_value(name: Any) -> int:
+    """The value of one ``PC_*`` name (str or int) for a machine file."""
+    import os as _host_os
+
+    if isinstance(name, str):
+        if name not in _host_os.pathconf_names:
+            raise ValueError("unrecognized configuration name")
+        name = _host_os.pathconf_names[name]
+    value = _PATHCONF.get(_index(name))
+    if value is None:
+        raise OSError(22, "Invalid argument")
+    return value
 
 
 class PathCalls(OsBase):
@@ -124,15 +145,15 @@ class PathCalls(OsBase):
         except KernelError as e:
             raise_os(e, p.obj)
 
-    def _names(self, fd_or_path: Any) -> tuple[list[tuple[str, int, int]], bool, Any, int | None]:
-        """Directory entries for listdir/scandir: (entries, bytes?, path object, fd)."""
+    def _names(self, fd_or_path: Any) -> tuple[list[tuple[str, int, int]], Any]:
+        """Directory entries for listdir/scandir, and the converted path."""
         p = path_arg("listdir", "path", fd_or_path, allow_fd=True, nullable=True)
         proc = self.proc
         try:
             if p.fd is not None:
                 entries = sys_file.getdents(proc, p.fd)
                 sys_file.lseek(proc, p.fd, 0, 0)
-                return entries, False, p.fd, p.fd
+                return entries, p
             assert p.s is not None
             fd = sys_file.openat(proc, None, p.s, sys_file.O_RDONLY_DIR, 0)
             try:
@@ -141,34 +162,33 @@ class PathCalls(OsBase):
                 sys_file.close(proc, fd)
         except KernelError as e:
             raise_os(e, p.obj)
-        return entries, p.is_bytes, p.obj, None
+        return entries, p
 
     def listdir(self, path: Any = None) -> list[Any]:
         """os.listdir: names in arbitrary (tmpfs: newest first) order, bytes
         for a bytes path. Errors: ENOENT, ENOTDIR, EACCES, EBADF."""
-        entries, is_bytes, _, _ = self._names(path)
-        if is_bytes:
+        entries, p = self._names(path)
+        if p.is_bytes:
             return [_fsencode(name) for name, _, _ in entries]
         return [name for name, _, _ in entries]
 
     def scandir(self, path: Any = None) -> ScandirIterator:
         """os.scandir: an iterator of ``DirEntry`` (see ``_dirent``)."""
-        entries, is_bytes, obj, fd = self._names(path)
-        if fd is not None:
+        entries, p = self._names(path)
+        if p.fd is not None:
+            fd = p.fd
             return ScandirIterator([DirEntry(n, n, i, t, self, fd) for n, i, t in entries])
-        if path is None:
-            prefix: Any = "./"
-        else:
-            prefix = obj if isinstance(obj, (str, bytes)) else path_arg("scandir", "path", obj).obj
-        if is_bytes:
-            base = prefix if prefix.endswith(b"/") else prefix + b"/"
-            out = [
-                DirEntry(_fsencode(n), base + _fsencode(n), i, t, self, None) for n, i, t in entries
-            ]
-        else:
-            base = prefix if prefix.endswith("/") else prefix + "/"
-            out = [DirEntry(n, base + n, i, t, self, None) for n, i, t in entries]
-        return ScandirIterator(out)
+        prefix = "./" if path is None else p.s
+        if p.is_bytes:
+            bbase = _fsencode(prefix if prefix.endswith("/") else prefix + "/")
+            return ScandirIterator(
+                [
+                    DirEntry(_fsencode(n), bbase + _fsencode(n), i, t, self, None)
+                    for n, i, t in entries
+                ]
+            )
+        base = prefix if prefix.endswith("/") else prefix + "/"
+        return ScandirIterator([DirEntry(n, base + n, i, t, self, None) for n, i, t in entries])
 
     def chdir(self, path: Any) -> None:
         """os.chdir: chdir(2), or fchdir(2) for an fd. Errors: ENOENT,
@@ -180,6 +200,16 @@ class PathCalls(OsBase):
             else:
                 assert p.s is not None
                 sys_proc.chdir(self.proc, p.s)
+        except KernelError as e:
+            raise_os(e, p.obj)
+
+    def chroot(self, path: Any) -> None:
+        """os.chroot: change the process's root directory (root only).
+        Errors: ENOENT, ENOTDIR, EACCES, EPERM."""
+        p = path_arg("chroot", "path", path)
+        assert p.s is not None
+        try:
+            sys_proc.chroot(self.proc, p.s)
         except KernelError as e:
             raise_os(e, p.obj)
 
@@ -344,7 +374,7 @@ class PathCalls(OsBase):
         """os.lchown: chown without following a final symlink."""
         p = path_arg("lchown", "path", path)
         try:
-            sys_attr.chown(self.proc, None, p.s or "", _index(uid), _index(gid), False)
+            sys_attr.chown(self.proc, None, p.s or "", id_arg(uid), id_arg(gid, "gid"), False)
         except KernelError as e:
             raise_os(e, p.obj)
 
@@ -393,6 +423,20 @@ class PathCalls(OsBase):
                 sys_attr.truncate(self.proc, None, p.s, length)
         except KernelError as e:
             raise_os(e, p.obj)
+
+    def pathconf(self, path: Any, name: Any) -> int:
+        """os.pathconf: the limits glibc reports for tmpfs. Errors: ValueError
+        (unknown name), EINVAL (unknown number), ENOENT/EBADF."""
+        p = path_arg("pathconf", "path", path, allow_fd=True)
+        try:
+            if p.fd is not None:
+                sys_attr.fstat(self.proc, p.fd)
+            else:
+                assert p.s is not None
+                sys_attr.stat(self.proc, None, p.s, True)
+        except KernelError as e:
+            raise_os(e, p.obj)
+        return pathconf_value(name)
 
     def statvfs(self, path: Any) -> Any:
         """os.statvfs: the machine filesystem's usage and limits (fstatvfs for an fd)."""

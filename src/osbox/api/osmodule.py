@@ -22,6 +22,7 @@ from typing import Any
 from ..kernel.process import Process
 from ._dirent import DirEntry
 from ._environ import bytes_environ, str_environ
+from ._fcntl import make_fcntl_module
 from ._fileio import VFileIO, open_file
 from ._os_fds import FdCalls
 from ._os_ident import IdentCalls
@@ -207,4 +208,5 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
     mod_ns["_surface"] = surface
     mod_ns["_pwd"] = make_pwd_module(vopen)  # not os names: what patch serves pwd/grp from
     mod_ns["_grp"] = make_grp_module(vopen)
+    mod_ns["_fcntl"] = make_fcntl_module(proc)
     return module

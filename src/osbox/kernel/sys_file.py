@@ -49,6 +49,7 @@ __all__ = [
     "read",
     "release",
     "sendfile",
+    "splice",
     "write",
     "kill_priv",
 ]
@@ -618,6 +619,42 @@ def copy_file_range(
         if off_out is None:
             dst.pos = pout + n
         return n
+
+
+def splice(
+    proc: Process,
+    src_fd: int,
+    dst_fd: int,
+    count: int,
+    off_in: int | None,
+    off_out: int | None,
+    flags: int,
+) -> int:
+    """splice(2): move up to ``count`` bytes where one end is a pipe. Errors:
+    EBADF, EINVAL (neither end a pipe, O_APPEND output), ESPIPE (an offset for
+    a pipe end), EAGAIN (SPLICE_F_NONBLOCK on an empty pipe)."""
+    with proc.k.lock:
+        src = proc.fds.files.get(src_fd)
+        dst = proc.fds.files.get(dst_fd)
+        if src is None or dst is None or not src.readable or not dst.writable:
+            raise KernelError(EBADF)
+        if src.pipe is None and dst.pipe is None:
+            raise KernelError(EINVAL)
+        if (src.pipe is not None and off_in is not None) or (
+            dst.pipe is not None and off_out is not None
+        ):
+            raise KernelError(ESPIPE)
+        if dst.flags & O_APPEND:
+            raise KernelError(EINVAL)
+        if count == 0:
+            return 0
+        if src.pipe is not None:
+            data = src.pipe.read(count, bool(flags & 2 or src.flags & O_NONBLOCK))
+        else:
+            data = _read_file(proc, src, count, off_in)
+        if not data:
+            return 0
+        return _write_file(proc, dst, data, off_out)
 
 
 def fd_inode(proc: Process, f: OpenFile) -> Inode:

@@ -17,7 +17,21 @@ from .errors import KernelError
 from .namei import lookup
 from .process import Process
 
-__all__ = ["chdir", "fchdir", "getcwd", "setegid", "seteuid", "setgid", "setgroups", "setuid"]
+__all__ = [
+    "chdir",
+    "chroot",
+    "fchdir",
+    "getcwd",
+    "setegid",
+    "seteuid",
+    "setgid",
+    "setgroups",
+    "setregid",
+    "setresgid",
+    "setresuid",
+    "setreuid",
+    "setuid",
+]
 
 NGROUPS_MAX = 65536
 
@@ -44,6 +58,24 @@ def fchdir(proc: Process, fd: int) -> None:
         if not f.ino:
             raise KernelError(ENOTDIR)
         _enter(proc, f.ino)
+
+
+def chroot(proc: Process, path: str) -> None:
+    """chroot(2): the process's root becomes ``path``. Errors: path errors,
+    ENOTDIR, EACCES (search), EPERM (not root)."""
+    k = proc.k
+    with k.lock:
+        node = lookup(proc, None, path, True)
+        if node.mode & S_IFMT != S_IFDIR:
+            raise KernelError(ENOTDIR)
+        if proc.cred.euid != 0 and not permission(proc.cred, node, MAY_EXEC):
+            raise KernelError(EACCES)
+        if proc.cred.euid != 0:
+            raise KernelError(EPERM)
+        k.ref(node.ino)
+        old, proc.root = proc.root, node.ino
+        proc.cwd_cache = None
+        k.unref(old)
 
 
 def getcwd(proc: Process) -> str:
@@ -118,6 +150,57 @@ def setegid(proc: Process, egid: int) -> None:
     if c.euid != 0 and egid not in (c.gid, c.egid, c.sgid):
         raise KernelError(EPERM)
     c.egid = egid
+
+
+def _setres(cur: list[int], want: tuple[int, int, int], root: bool) -> list[int]:
+    """setresuid/setresgid: each id -1 (unchanged) or, without privilege, one
+    of the current three. Errors: EPERM."""
+    for value in want:
+        if value != -1 and not root and value not in cur:
+            raise KernelError(EPERM)
+    return [cur[i] if want[i] == -1 else want[i] for i in range(3)]
+
+
+def _setre(cur: list[int], real: int, eff: int, root: bool) -> list[int]:
+    """setreuid/setregid: the real id may become the real or effective one,
+    the effective any of the three; the saved id follows the new effective id
+    when the real id is set or the effective one differs from the old real."""
+    if real != -1 and not root and real not in (cur[0], cur[1]):
+        raise KernelError(EPERM)
+    if eff != -1 and not root and eff not in cur:
+        raise KernelError(EPERM)
+    new = list(cur)
+    if real != -1:
+        new[0] = real
+    if eff != -1:
+        new[1] = eff
+    if real != -1 or (eff != -1 and eff != cur[0]):
+        new[2] = new[1]
+    return new
+
+
+def setresuid(proc: Process, ruid: int, euid: int, suid: int) -> None:
+    """setresuid(2). Errors: EPERM."""
+    c = proc.cred
+    c.uid, c.euid, c.suid = _setres([c.uid, c.euid, c.suid], (ruid, euid, suid), c.euid == 0)
+
+
+def setresgid(proc: Process, rgid: int, egid: int, sgid: int) -> None:
+    """setresgid(2). Errors: EPERM."""
+    c = proc.cred
+    c.gid, c.egid, c.sgid = _setres([c.gid, c.egid, c.sgid], (rgid, egid, sgid), c.euid == 0)
+
+
+def setreuid(proc: Process, ruid: int, euid: int) -> None:
+    """setreuid(2). Errors: EPERM."""
+    c = proc.cred
+    c.uid, c.euid, c.suid = _setre([c.uid, c.euid, c.suid], ruid, euid, c.euid == 0)
+
+
+def setregid(proc: Process, rgid: int, egid: int) -> None:
+    """setregid(2). Errors: EPERM."""
+    c = proc.cred
+    c.gid, c.egid, c.sgid = _setre([c.gid, c.egid, c.sgid], rgid, egid, c.euid == 0)
 
 
 def setgroups(proc: Process, groups: list[int]) -> None:

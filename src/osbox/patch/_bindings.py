@@ -2,9 +2,11 @@
 
 Code may hold the host's functions under other names: ``from os import
 stat`` (a module global), ``def close(self, unlink=_os.unlink)`` (a default
-argument, as ``tempfile`` does) or ``from builtins import open as
-_builtin_open`` (as ``tokenize`` does). Replacing ``os.stat`` does not reach
-those, so this module finds them and swaps in the dispatchers.
+argument, as ``tempfile`` does), ``from builtins import open as
+_builtin_open`` (as ``tokenize`` does), ``_close = os.close`` in a class
+body (nested classes too) or ``FUNCS = [os.close]`` (a list or dict).
+Replacing ``os.stat`` does not reach those, so this module finds them and
+swaps in the dispatchers.
 
 The index of places is built per module on first use and cached, so a later
 ``patch()`` only re-scans modules imported since. osbox's own modules and the
@@ -61,11 +63,14 @@ class Rebinder:
         self._nmods = -1
 
     def _places(self, module: types.ModuleType) -> list[tuple[str, Any, Any]]:
-        """``("attr", owner, name)`` and ``("defaults"|"kwdefaults", func, None)``
-        entries in ``module`` that reference a target."""
+        """Places in ``module`` that reference a target: ``("attr", owner,
+        name)`` for module and class attributes (nested classes included),
+        ``("item", container, key)`` for list elements and dict values, and
+        ``("defaults"|"kwdefaults", func, None)`` for default arguments."""
         targets = self._targets
         found: list[tuple[str, Any, Any]] = []
         name = module.__name__
+        seen: set[int] = set()
 
         def scan_function(func: types.FunctionType) -> None:
             if func.__defaults__ and any(id(v) in targets for v in func.__defaults__):
@@ -73,20 +78,50 @@ class Rebinder:
             if func.__kwdefaults__ and any(id(v) in targets for v in func.__kwdefaults__.values()):
                 found.append(("kwdefaults", func, None))
 
+        def scan_container(value: Any) -> None:
+            if id(value) in seen:
+                return
+            seen.add(id(value))
+            if isinstance(value, list):
+                pairs: list[tuple[Any, Any]] = list(enumerate(value))
+            elif isinstance(value, dict):
+                pairs = list(value.items())
+            else:
+                return
+            for key, item in pairs:
+                if id(item) in targets or (type(item) is tuple and holds_target(item)):
+                    found.append(("item", value, key))
+
+        def holds_target(values: tuple[Any, ...]) -> bool:
+            return any(id(v) in targets for v in values)
+
+        def scan_namespace(owner: Any, items: list[tuple[str, Any]], depth: int) -> None:
+            for key, value in items:
+                if id(value) in targets or (type(value) is tuple and holds_target(value)):
+                    found.append(("attr", owner, key))
+                elif isinstance(value, types.FunctionType):
+                    if value.__module__ == name:
+                        scan_function(value)
+                elif isinstance(value, (staticmethod, classmethod)):
+                    inner = value.__func__
+                    if isinstance(inner, types.FunctionType):
+                        scan_function(inner)
+                elif isinstance(value, type):
+                    if (
+                        depth < 4
+                        and getattr(value, "__module__", None) == name
+                        and id(value) not in seen
+                    ):
+                        seen.add(id(value))
+                        scan_namespace(value, list(vars(value).items()), depth + 1)
+                elif type(value) in (list, dict):
+                    scan_container(value)
+
         try:
             items = list(vars(module).items())
         except TypeError:
             return found
-        for key, value in items:
-            if id(value) in targets:
-                found.append(("attr", module, key))
-            elif isinstance(value, types.FunctionType):
-                if value.__module__ == name:
-                    scan_function(value)
-            elif isinstance(value, type) and getattr(value, "__module__", None) == name:
-                for attr in list(vars(value).values()):
-                    if isinstance(attr, types.FunctionType):
-                        scan_function(attr)
+        scan_namespace(module, items, 0)
         return found
 
     def install(self, replacements: dict[Any, Any]) -> None:
@@ -102,10 +137,23 @@ class Rebinder:
         for kind, owner, key in self._flat:
             if kind == "attr":
                 old = vars(owner).get(key)
-                new = targets.get(id(old))
+                new = self._replacement(old)
                 if new is not None:
                     swapped.append((kind, owner, key, old))
+                    if isinstance(owner, type) and type(old) is not tuple:
+                        # A host builtin in a class body does not bind as a
+                        # method; the Python dispatcher would, unless static.
+                        new = staticmethod(new)
                     setattr(owner, key, new)
+            elif kind == "item":
+                try:
+                    old = owner[key]
+                except (IndexError, KeyError):
+                    continue
+                new = self._replacement(old)
+                if new is not None:
+                    swapped.append((kind, owner, key, old))
+                    owner[key] = new
             elif kind == "defaults":
                 old = owner.__defaults__
                 swapped.append((kind, owner, None, old))
@@ -114,6 +162,17 @@ class Rebinder:
                 old = owner.__kwdefaults__
                 swapped.append((kind, owner, None, old))
                 owner.__kwdefaults__ = {k: targets.get(id(v), v) for k, v in old.items()}
+
+    def _replacement(self, old: Any) -> Any:
+        """The dispatcher for a target, a rebuilt tuple for a tuple holding
+        targets, else None."""
+        targets = self._targets
+        new = targets.get(id(old))
+        if new is None and type(old) is tuple:
+            rebuilt = tuple(targets.get(id(v), v) for v in old)
+            if any(a is not b for a, b in zip(rebuilt, old, strict=True)):
+                return rebuilt
+        return new
 
     def _rescan(self) -> None:
         """Index modules imported (or replaced) since the last scan."""
@@ -134,6 +193,8 @@ class Rebinder:
             kind, owner, key, old = swapped.pop()
             if kind == "attr":
                 setattr(owner, key, old)
+            elif kind == "item":
+                owner[key] = old
             elif kind == "defaults":
                 owner.__defaults__ = old
             else:

@@ -10,6 +10,9 @@ Patched entry points:
   ``os.supports_*`` sets;
 * ``builtins.open``, ``io.open`` and ``io.open_code``;
 * ``pwd.getpw*`` and ``grp.getgr*``, answered from the machine's /etc files;
+* ``fcntl.fcntl``/``ioctl``/``flock``/``lockf`` on virtual fds;
+* ``socket.socket.bind``/``connect`` to an AF_UNIX path, which raise
+  ENOSYS (such a socket would be a host file);
 * ``sqlite3.connect`` for a file database, which raises ENOSYS (C code
   cannot see an in-process machine);
 * ``sys.meta_path``: modules stored in machine directories on ``sys.path``
@@ -27,6 +30,7 @@ import builtins
 import contextvars
 import io
 import os
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator, MutableMapping
@@ -112,6 +116,25 @@ def _sqlite_guard(real: Callable[..., Any]) -> Callable[..., Any]:
     return connect
 
 
+def _unix_socket_guard(real: Callable[..., Any], what: str) -> Callable[..., Any]:
+    """AF_UNIX sockets bound or connected to a path would be host files."""
+
+    def guarded(self: Any, address: Any, *args: Any) -> Any:
+        if _get() is not None and self.family == socket.AF_UNIX:
+            path = os.fspath(address) if isinstance(address, (str, bytes, os.PathLike)) else None
+            if path and path[:1] not in ("\0", b"\0"):
+                raise OSError(
+                    38,
+                    f"Function not implemented: socket.{what} to the path {path!r}: AF_UNIX "
+                    "sockets live in the host filesystem and are not virtualised by osbox",
+                )
+        return real(self, address, *args)
+
+    guarded.__name__ = guarded.__qualname__ = what
+    guarded.__wrapped__ = real  # type: ignore[attr-defined]
+    return guarded
+
+
 def _open_dispatcher(real: Callable[..., Any]) -> Callable[..., Any]:
     def open(*args: Any, **kwargs: Any) -> Any:  # noqa: A001 - it is builtins.open
         ns = _get()
@@ -173,10 +196,12 @@ class _EnvironProxy(MutableMapping[Any, Any]):
         return dict(self._target())
 
     def __or__(self, other: Any) -> Any:
-        return self._target() | other
+        target: Any = self._target()
+        return target.__or__(other)
 
     def __ror__(self, other: Any) -> Any:
-        return other | self._target()
+        target: Any = self._target()
+        return target.__ror__(other)
 
     def __ior__(self, other: Any) -> _EnvironProxy:
         self._target().update(other)
@@ -255,6 +280,15 @@ def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
             d = _module_dispatcher(key, name, real_fn)
             dispatchers[real_fn] = d
             _entry(plan, module, name, d)
+    import fcntl
+
+    for name in ("fcntl", "ioctl", "flock", "lockf"):
+        real_fn = getattr(fcntl, name)
+        d = _module_dispatcher("_fcntl", name, real_fn)
+        dispatchers[real_fn] = d
+        _entry(plan, fcntl, name, d)
+    for name in ("bind", "connect", "connect_ex"):
+        _entry(plan, socket.socket, name, _unix_socket_guard(getattr(socket.socket, name), name))
     guard = _sqlite_guard(sqlite3.connect)
     dispatchers[sqlite3.connect] = guard
     _entry(plan, sqlite3, "connect", guard)
