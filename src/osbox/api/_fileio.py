@@ -10,14 +10,15 @@ implementation, then ``io.BufferedReader``/``BufferedWriter``/
 
 from __future__ import annotations
 
+import functools
 import io
 import os as _os
 import warnings
-from errno import EAGAIN, EISDIR
-from stat import S_ISDIR
+from errno import EAGAIN, EBADF, EISDIR
+from stat import S_IFDIR, S_IFREG
 from typing import Any
 
-from ..kernel import sys_attr, sys_file
+from ..kernel import sys_file
 from ..kernel.errors import KernelError, oserror
 from ..kernel.process import Process
 
@@ -33,9 +34,49 @@ _text_encoding = io.text_encoding
 _BAD_MODE = "Must have exactly one of create/read/write/append mode and at most one plus"
 
 
+@functools.lru_cache(maxsize=64)
+def _raw_mode(mode: str) -> tuple[int, bool, bool, bool, bool]:
+    """``io.FileIO`` mode parsing: ``(open flags, readable, writable,
+    created, appending)``. Raises ValueError as FileIO does."""
+    rwa = plus = False
+    readable = writable = created = appending = False
+    flags = O_CLOEXEC
+    for c in mode:
+        if c in "rwxa":
+            if rwa:
+                raise ValueError(_BAD_MODE)
+            rwa = True
+            if c == "r":
+                readable = True
+            elif c == "w":
+                writable = True
+                flags |= _os.O_CREAT | _os.O_TRUNC
+            elif c == "x":
+                created = writable = True
+                flags |= _os.O_EXCL | _os.O_CREAT
+            else:
+                appending = writable = True
+                flags |= _os.O_APPEND | _os.O_CREAT
+        elif c == "+":
+            if plus:
+                raise ValueError(_BAD_MODE)
+            readable = writable = plus = True
+        elif c != "b":
+            raise ValueError(f"invalid mode: {mode}")
+    if not rwa:
+        raise ValueError(_BAD_MODE)
+    flags |= _os.O_RDWR if readable and writable else (_os.O_RDONLY if readable else _os.O_WRONLY)
+    return flags, readable, writable, created, appending
+
+
 class VFileIO(io.RawIOBase):
     """Raw I/O on a virtual fd (``io.FileIO``'s behaviour). Subclassed per
-    process with ``_proc`` set."""
+    process with ``_proc`` set.
+
+    It keeps the open file description it opened, so ``tell``, ``seekable``
+    and ``isatty`` (asked by the buffered and text layers on every open)
+    need no syscall while the fd still refers to it.
+    """
 
     _proc: Process
     _isatty: Any
@@ -52,40 +93,7 @@ class VFileIO(io.RawIOBase):
             fd = file
             if fd < 0:
                 raise ValueError("negative file descriptor")
-        rwa = False
-        plus = False
-        readable = writable = created = appending = False
-        flags = 0
-        for c in mode:
-            if c in "rwxa":
-                if rwa:
-                    raise ValueError(_BAD_MODE)
-                rwa = True
-                if c == "r":
-                    readable = True
-                elif c == "w":
-                    writable = True
-                    flags |= _os.O_CREAT | _os.O_TRUNC
-                elif c == "x":
-                    created = writable = True
-                    flags |= _os.O_EXCL | _os.O_CREAT
-                else:
-                    appending = writable = True
-                    flags |= _os.O_APPEND | _os.O_CREAT
-            elif c == "+":
-                if plus:
-                    raise ValueError(_BAD_MODE)
-                readable = writable = plus = True
-            elif c == "b":
-                pass
-            else:
-                raise ValueError(f"invalid mode: {mode}")
-        if not rwa:
-            raise ValueError(_BAD_MODE)
-        flags |= (
-            _os.O_RDWR if readable and writable else (_os.O_RDONLY if readable else _os.O_WRONLY)
-        )
-        flags |= O_CLOEXEC
+        flags, readable, writable, created, appending = _raw_mode(mode)
         self._readable = readable
         self._writable = writable
         self._created = created
@@ -97,7 +105,7 @@ class VFileIO(io.RawIOBase):
                 if not closefd:
                     raise ValueError("Cannot use closefd=False with file name")
                 if opener is None:
-                    path = file if isinstance(file, str) else _os.fsdecode(file)
+                    path = file if type(file) is str else _os.fsdecode(file)
                     if "\0" in path:
                         raise ValueError("embedded null character")
                     try:
@@ -111,12 +119,14 @@ class VFileIO(io.RawIOBase):
                     if fd < 0:
                         raise ValueError(f"opener returned {fd}")
             self._fd = fd
-            try:
-                node = sys_attr.fstat(proc, fd)
-            except KernelError as e:
-                raise oserror(e.errno) from None
-            if S_ISDIR(node.mode):
+            of = proc.fds.files.get(fd)
+            if of is None:
+                raise oserror(EBADF)
+            if of.kind == S_IFDIR:
                 raise oserror(EISDIR, file)
+            self._of = of
+            self._seekable = of.pipe is None and of.console is None and not of.path_only
+            self._tty = of.console is not None and bool(self._isatty(of.console))
             self._blksize = 4096
             if appending:
                 try:
@@ -169,17 +179,12 @@ class VFileIO(io.RawIOBase):
         return self._writable
 
     def seekable(self) -> bool:
-        fd = self._checkopen()
-        try:
-            sys_file.lseek(self._proc, fd, 0, 1)
-        except KernelError:
-            return False
-        return True
+        self._checkopen()
+        return self._seekable
 
     def isatty(self) -> bool:
-        fd = self._checkopen()
-        f = self._proc.fds.get(fd)
-        return bool(f is not None and f.console is not None and self._isatty(f.console))
+        self._checkopen()
+        return self._tty
 
     # -- I/O ------------------------------------------------------------------------
     def readinto(self, buffer: Any) -> int | None:
@@ -214,27 +219,10 @@ class VFileIO(io.RawIOBase):
         fd = self._checkopen()
         if not self._readable:
             raise io.UnsupportedOperation("File not open for reading")
-        proc = self._proc
-        chunks: list[bytes] = []
         try:
-            f = proc.fds.lookup(fd)
-            want = DEFAULT_BUFFER_SIZE
-            if f.kind == 0o100000:
-                size = sys_attr.fstat(proc, fd).size
-                want = max(size - f.pos, 0) + 1
-            while True:
-                data = sys_file.read(proc, fd, want)
-                if not data:
-                    break
-                chunks.append(data)
-                if len(data) < want and f.kind == 0o100000:
-                    break
-                want = max(want, DEFAULT_BUFFER_SIZE)
+            return sys_file.readall(self._proc, fd)
         except KernelError as e:
-            if e.errno == EAGAIN and chunks:
-                return b"".join(chunks)
             raise oserror(e.errno) from None
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def write(self, buffer: Any) -> int | None:
         fd = self._checkopen()
@@ -258,6 +246,11 @@ class VFileIO(io.RawIOBase):
             raise oserror(e.errno) from None
 
     def tell(self) -> int:
+        fd = self._checkopen()
+        of = self._of
+        if of.kind == S_IFREG and self._proc.fds.files.get(fd) is of:
+            pos: int = of.pos
+            return pos
         return self.seek(0, 1)
 
     def truncate(self, size: int | None = None) -> int:
@@ -295,6 +288,29 @@ class VFileIO(io.RawIOBase):
         self.close()
 
 
+@functools.lru_cache(maxsize=64)
+def _open_mode(mode: str) -> tuple[bool, bool, bool, bool, bool, str]:
+    """``io.open`` mode checks: ``(creating, writing, appending, updating,
+    binary, raw mode)``. Raises ValueError with CPython's messages."""
+    modes = set(mode)
+    if modes - set("axrwb+t") or len(mode) > len(modes):
+        raise ValueError(f"invalid mode: '{mode}'")
+    creating = "x" in modes
+    reading = "r" in modes
+    writing = "w" in modes
+    appending = "a" in modes
+    updating = "+" in modes
+    text = "t" in modes
+    binary = "b" in modes
+    if text and binary:
+        raise ValueError("can't have text and binary mode at once")
+    if creating + reading + writing + appending != 1:
+        raise ValueError("must have exactly one of create/read/write/append mode")
+    rawmode = ("x" if creating else "") + ("r" if reading else "") + ("w" if writing else "")
+    rawmode += ("a" if appending else "") + ("+" if updating else "")
+    return creating, writing, appending, updating, binary, rawmode
+
+
 def open_file(
     fileio: type[VFileIO],
     fspath: Any,
@@ -314,20 +330,7 @@ def open_file(
         raise TypeError(f"invalid file: {file!r}")
     if not isinstance(mode, str):
         raise TypeError(f"open() argument 'mode' must be str, not {type(mode).__name__}")
-    modes = set(mode)
-    if modes - set("axrwb+t") or len(mode) > len(modes):
-        raise ValueError(f"invalid mode: '{mode}'")
-    creating = "x" in modes
-    reading = "r" in modes
-    writing = "w" in modes
-    appending = "a" in modes
-    updating = "+" in modes
-    text = "t" in modes
-    binary = "b" in modes
-    if text and binary:
-        raise ValueError("can't have text and binary mode at once")
-    if creating + reading + writing + appending != 1:
-        raise ValueError("must have exactly one of create/read/write/append mode")
+    creating, writing, appending, updating, binary, rawmode = _open_mode(mode)
     if binary and encoding is not None:
         raise ValueError("binary mode doesn't take an encoding argument")
     if binary and errors is not None:
@@ -341,13 +344,11 @@ def open_file(
             RuntimeWarning,
             2,
         )
-    rawmode = ("x" if creating else "") + ("r" if reading else "") + ("w" if writing else "")
-    rawmode += ("a" if appending else "") + ("+" if updating else "")
     raw = fileio(file, rawmode, closefd, opener=opener)
     result: Any = raw
     try:
         line_buffering = False
-        if buffering == 1 or (buffering < 0 and raw.isatty()):
+        if buffering == 1 or (buffering < 0 and raw._tty):
             buffering = -1
             line_buffering = True
         if buffering < 0:

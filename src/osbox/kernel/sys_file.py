@@ -47,6 +47,7 @@ __all__ = [
     "openat",
     "pipe2",
     "read",
+    "readall",
     "release",
     "sendfile",
     "splice",
@@ -360,6 +361,25 @@ def read(proc: Process, fd: int, n: int, pos: int | None = None) -> bytes:
         if pos is not None and pos < 0:
             raise KernelError(EINVAL)
         return _read_file(proc, f, n, pos)
+
+
+def readall(proc: Process, fd: int) -> bytes:
+    """Read to EOF in one syscall's worth of work (FileIO.readall). Errors:
+    those of ``read``."""
+    k = proc.k
+    with k.lock:
+        f = proc.fds.files.get(fd)
+        if f is None or not f.readable:
+            raise KernelError(EBADF)
+        if f.kind == S_IFREG:
+            size = k.store.get(f.ino).size
+            return _read_file(proc, f, max(size - f.pos, 0) + 1, None)
+    chunks: list[bytes] = []
+    while True:
+        data = read(proc, fd, 65536)
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
 
 
 def _write_file(proc: Process, f: OpenFile, data: bytes, pos: int | None) -> int:
