@@ -10,6 +10,7 @@ first as tmpfs does). A regular file's bytes live in one ``bytearray`` covering
 from __future__ import annotations
 
 from stat import S_IFDIR, S_IFLNK, S_IFREG
+import time
 from typing import Any
 
 from .base import PAGE, S_IFMT, Capacity, Inode, Store, dir_size, symlink_blocks
@@ -66,7 +67,7 @@ class MemoryStore(Store):
         self._max_bytes: int | None = None
         self._max_inodes: int | None = None
         self._bytes = 0
-        root = self._new(S_IFDIR | 0o755, 0, 0, 0)
+        root = self._new(S_IFDIR | 0o755, 0, 0, time.time_ns())
         root.nlink = 2
         root.up = root
         self.root_ino = root.ino
