@@ -9,8 +9,8 @@ first as tmpfs does). A regular file's bytes live in one ``bytearray`` covering
 
 from __future__ import annotations
 
-from stat import S_IFDIR, S_IFLNK, S_IFREG
 import time
+from stat import S_IFDIR, S_IFLNK, S_IFREG
 from typing import Any
 
 from .base import PAGE, S_IFMT, Capacity, Inode, Store, dir_size, symlink_blocks
