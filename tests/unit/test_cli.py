@@ -312,7 +312,6 @@ def test_ls(db: str) -> None:
     assert result.stdout.splitlines() == [".", "..", "dev", "etc", "home", "root", "tmp"]
 
 
-@pytest.mark.xfail(raises=NotImplementedError, reason="SqliteStore.parent is not written yet")
 def test_ls_all_on_machine_file(db: str) -> None:
     result = invoke("ls", "--machine", db, "-a", "/data")
     assert result.stdout.splitlines() == [".", "..", ".hidden", "hello.txt", "link", "sub"]

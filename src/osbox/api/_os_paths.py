@@ -279,14 +279,18 @@ class PathCalls(OsBase):
         dst_dir_fd: Any = None,
         follow_symlinks: bool = True,
     ) -> None:
-        """os.link: linkat(2), following a symlink source unless told not to.
+        """os.link: link(2), or linkat(2) when a dir_fd is given (then
+        following a symlink source unless ``follow_symlinks`` is false).
         Errors: ENOENT, EEXIST, EPERM (directory, protected hardlinks), EACCES."""
         s = path_arg("link", "src", src)
         d = path_arg("link", "dst", dst)
         assert s.s is not None and d.s is not None
+        # CPython 3.11 calls plain link(2), which never follows a symlink
+        # source, unless a dir_fd asks for linkat(2) with AT_SYMLINK_FOLLOW.
+        follow = follow_symlinks and (src_dir_fd is not None or dst_dir_fd is not None)
         try:
             sys_namespace.linkat(
-                self.proc, dirfd_arg(src_dir_fd), s.s, dirfd_arg(dst_dir_fd), d.s, follow_symlinks
+                self.proc, dirfd_arg(src_dir_fd), s.s, dirfd_arg(dst_dir_fd), d.s, follow
             )
         except KernelError as e:
             raise_os(e, s.obj, d.obj)

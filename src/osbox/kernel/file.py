@@ -24,40 +24,27 @@ NOFILE = 1024  # RLIMIT_NOFILE soft limit of a new process
 class OpenFile:
     """An open file description.
 
-    ``kind`` is the inode's ``S_IFMT`` type at open time (0 for an ``O_PATH``
-    handle's "no I/O" status is expressed by ``readable``/``writable`` both
-    false). ``pipe`` is set for FIFOs and pipes, ``console`` for the host
-    terminal fds 0-2 of a machine's first process.
+    ``kind`` is the inode's ``S_IFMT`` type at open time; ``readable`` and
+    ``writable`` are the access mode (both false for an ``O_PATH`` handle,
+    which sets ``path_only``). ``pipe`` is set for FIFOs and pipes, ``console``
+    for the host terminal fds 0-2 of a machine's first process. The rarely
+    set fields are class-level defaults, so opening a regular file sets five.
     """
 
-    __slots__ = (
-        "ino",
-        "kind",
-        "flags",
-        "pos",
-        "readable",
-        "writable",
-        "path_only",
-        "refs",
-        "pipe",
-        "console",
-        "dir_snapshot",
-        "rdev",
-    )
+    pos = 0
+    refs = 0
+    path_only = False
+    pipe: Pipe | None = None
+    console: int | None = None
+    dir_snapshot: list[Any] | None = None
+    rdev = 0
 
     def __init__(self, ino: int, kind: int, flags: int, readable: bool, writable: bool) -> None:
         self.ino = ino
         self.kind = kind
         self.flags = flags
-        self.pos = 0
         self.readable = readable
         self.writable = writable
-        self.path_only = False
-        self.refs = 0
-        self.pipe: Pipe | None = None
-        self.console: int | None = None
-        self.dir_snapshot: list[Any] | None = None
-        self.rdev = 0
 
 
 class FdTable:
@@ -98,7 +85,7 @@ class FdTable:
         f.refs += 1
         if cloexec:
             self.cloexec.add(fd)
-        else:
+        elif self.cloexec:
             self.cloexec.discard(fd)
         return fd
 

@@ -1,7 +1,8 @@
 """The kernel object: one store, the machine lock, inode references, processes.
 
 Every syscall runs with ``Kernel.lock`` held, so a store sees one syscall at a
-time and a persistent store can commit only between syscalls. ``ref``/``unref``
+time and a persistent store can commit only between syscalls; for a store
+that brackets syscalls (``Store.begin``/``end``) the lock calls them. ``ref``/``unref``
 count the open files and cwds holding an inode, so an unlinked inode survives
 until its last user lets go (Linux keeps it through ``i_count``).
 """
@@ -12,7 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from ..stores.base import Store
+from ..stores.base import Inode, Store
 from .cred import Cred
 from .process import Process
 
@@ -24,12 +25,44 @@ __all__ = ["Kernel"]
 DEFAULT_DEV = 0x2E  # st_dev of a machine's filesystem (a tmpfs-like minor)
 
 
+class SyscallLock:
+    """The machine lock for a store that brackets each syscall: ``begin`` on
+    entry and ``end`` on exit, so a persistent store makes each syscall one
+    atomic unit, also against other processes sharing its file. The store
+    counts nesting; ``raw`` is the underlying ``RLock`` (pipes wait on it)."""
+
+    __slots__ = ("raw", "_begin", "_end")
+
+    def __init__(self, raw: threading.RLock, store: Store) -> None:
+        self.raw = raw
+        self._begin = store.begin
+        self._end = store.end
+
+    def __enter__(self) -> None:
+        self.raw.acquire()
+        try:
+            self._begin()
+        except BaseException:
+            self.raw.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._end()
+        finally:
+            self.raw.release()
+
+
 class Kernel:
     """Owns the store and the state shared by all processes of a machine."""
 
     def __init__(self, store: Store, lock: threading.RLock | None = None) -> None:
         self.store = store
-        self.lock = lock if lock is not None else threading.RLock()
+        self.rlock = lock if lock is not None else threading.RLock()
+        brackets = type(store).begin is not Store.begin or type(store).end is not Store.end
+        self.lock: threading.RLock | SyscallLock = (
+            SyscallLock(self.rlock, store) if brackets else self.rlock
+        )
         self.dev = DEFAULT_DEV
         self.root_ino = store.root_ino
         self.opens: dict[int, int] = {}
@@ -37,7 +70,15 @@ class Kernel:
         self.processes: dict[int, Process] = {}
         self.next_pid = 1
         self.ns_gen = 0  # bumped whenever a directory moves or goes: cwd caches check it
+        # The dentry cache (see namei): positive path lookups by root, for
+        # stores with live inodes; emptied whenever a dentry goes or moves.
+        self.dcache: dict[tuple[int, str, bool], Inode] | None = {} if store.live else None
         self.now = time.time_ns
+
+    def forget(self) -> None:
+        """Drop cached path lookups: a dentry was removed, moved or replaced."""
+        if self.dcache:
+            self.dcache.clear()
 
     def ref(self, ino: int) -> None:
         opens = self.opens
@@ -52,7 +93,8 @@ class Kernel:
             opens[ino] = n
             return
         del opens[ino]
-        self.fifos.pop(ino, None)
+        if self.fifos:
+            self.fifos.pop(ino, None)
         store = self.store
         try:
             node = store.get(ino)

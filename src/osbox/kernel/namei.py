@@ -75,11 +75,36 @@ def start_dir(proc: Process, dirfd: int | None, path: str) -> Inode:
     return node
 
 
+DCACHE_MAX = 65536
+
+
 def lookup(proc: Process, dirfd: int | None, path: str, follow: bool = True) -> Inode:
     """Resolve ``path`` to its inode; ``follow`` decides whether a symlink as
-    the last component is followed (a trailing slash always follows)."""
-    check_path(path)
-    return _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
+    the last component is followed (a trailing slash always follows).
+
+    Root's positive lookups on a store with live inodes go through the
+    kernel's dentry cache, keyed by (start directory, path, follow).
+    """
+    if not path:
+        raise KernelError(ENOENT)
+    if len(path) >= 1024 and _blen(path) >= PATH_MAX:
+        raise KernelError(ENAMETOOLONG)
+    dcache = proc.k.dcache
+    if dcache is None or proc.cred.euid != 0:
+        return _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
+    if path[0] == "/":
+        key = (proc.root, path, follow)
+    elif dirfd is None or dirfd == AT_FDCWD:
+        key = (proc.cwd, path, follow)
+    else:
+        return _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
+    node = dcache.get(key)
+    if node is None:
+        node = _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
+        if len(dcache) >= DCACHE_MAX:
+            dcache.clear()
+        dcache[key] = node
+    return node
 
 
 def lookup_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, str, bool]:
@@ -89,6 +114,22 @@ def lookup_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, s
     when the path ends so, and ``""`` when it names the root itself.
     """
     check_path(path)
+    if proc.k.dcache is not None and proc.cred.euid == 0 and path[-1] != "/":
+        # The parent of "dir/name" is "dir" resolved (cached) and followed.
+        cut = path.rfind("/")
+        name = path[cut + 1 :]
+        if name != "." and name != "..":
+            if len(name) > 63 and _blen(name) > NAME_MAX:
+                raise KernelError(ENAMETOOLONG)
+            if cut < 0:
+                parent = start_dir(proc, dirfd, path)
+            elif cut == 0:
+                parent = proc.k.store.get(proc.root)
+            else:
+                parent = lookup(proc, dirfd, path[:cut], True)
+                if parent.mode & S_IFMT != S_IFDIR:
+                    raise KernelError(ENOTDIR)
+            return parent, name, False
     return _walk(proc, start_dir(proc, dirfd, path), path, False, True)
 
 
@@ -98,9 +139,13 @@ def _walk(
     """Walk ``path`` from ``cur``. In parent mode stop before the last
     component; otherwise resolve it. Returns ``(inode, last name, trailing)``."""
     store = proc.k.store
+    child = store.child
     cred = proc.cred
+    check = cred.euid != 0
     trailing = path[-1] == "/"
-    comps = [c for c in path.split("/") if c]
+    comps = path.split("/")
+    if "" in comps:
+        comps = [c for c in comps if c]
     links = 0
     i = 0
     n = len(comps)
@@ -108,12 +153,13 @@ def _walk(
         return cur, "", trailing
     while True:
         name = comps[i]
-        last = i == n - 1
+        i += 1
+        last = i == n
         # may_lookup: search permission on every directory walked through.
-        if cred.euid != 0 and not permission(cred, cur, MAY_EXEC):
+        if check and not permission(cred, cur, MAY_EXEC):
             raise KernelError(EACCES)
         if last and parent:
-            if len(name) > 63 and name not in (".", "..") and _blen(name) > NAME_MAX:
+            if len(name) > 63 and name != ".." and _blen(name) > NAME_MAX:
                 raise KernelError(ENAMETOOLONG)
             return cur, name, trailing
         if name == ".":
@@ -123,12 +169,11 @@ def _walk(
         else:
             if len(name) > 63 and _blen(name) > NAME_MAX:
                 raise KernelError(ENAMETOOLONG)
-            found = store.lookup(cur.ino, name)
+            found = child(cur, name)
             if found is None:
                 raise KernelError(ENOENT)
             nxt = found
-            kind = nxt.mode & S_IFMT
-            if kind == S_IFLNK and (not last or follow or trailing):
+            if nxt.mode & S_IFMT == S_IFLNK and (not last or follow or trailing):
                 links += 1
                 if links > MAXSYMLINKS:
                     raise KernelError(ELOOP)
@@ -137,10 +182,9 @@ def _walk(
                     raise KernelError(ENOENT)
                 if target[0] == "/":
                     cur = store.get(proc.root)
-                tcomps = [c for c in target.split("/") if c]
                 if target[-1] == "/" and last:
                     trailing = True
-                comps = tcomps + comps[i + 1 :]
+                comps = [c for c in target.split("/") if c] + comps[i:]
                 n = len(comps)
                 i = 0
                 if n == 0:
@@ -154,4 +198,3 @@ def _walk(
         if nxt.mode & S_IFMT != S_IFDIR:
             raise KernelError(ENOTDIR)
         cur = nxt
-        i += 1

@@ -234,7 +234,7 @@ def _open_fifo(proc: Process, f: OpenFile, ino: int, acc: int, nonblock: bool) -
     k = proc.k
     pipe = k.fifos.get(ino)
     if pipe is None:
-        pipe = k.fifos[ino] = Pipe(k.lock)
+        pipe = k.fifos[ino] = Pipe(k.rlock)
     f.pipe = pipe
     if acc == 0:
         pipe.readers += 1
@@ -260,9 +260,9 @@ def openat(proc: Process, dirfd: int | None, path: str, flags: int, mode: int) -
     """open(2). Errors: path errors, EISDIR, EEXIST, ELOOP (O_NOFOLLOW),
     ENOTDIR, EACCES, EPERM (O_NOATIME), ENXIO, ENOSPC, EMFILE."""
     with proc.k.lock:
-        proc.fds.lowest_free()
-        f = _open_file(proc, dirfd, path, flags, mode)
-        return proc.fds.install(f, bool(flags & O_CLOEXEC))
+        fds = proc.fds
+        fd = fds.lowest_free()
+        return fds.install(_open_file(proc, dirfd, path, flags, mode), bool(flags & O_CLOEXEC), fd)
 
 
 # -- close, dup -------------------------------------------------------------------
@@ -284,7 +284,17 @@ def release(proc: Process, f: OpenFile) -> None:
 def close(proc: Process, fd: int) -> None:
     """close(2). Errors: EBADF."""
     with proc.k.lock:
-        release(proc, proc.fds.remove(fd))
+        fds = proc.fds
+        f = fds.files.pop(fd, None)
+        if f is None:
+            raise KernelError(EBADF)
+        if fds.cloexec:
+            fds.cloexec.discard(fd)
+        if f.refs == 1 and f.pipe is None and f.ino:
+            f.refs = 0
+            proc.k.unref(f.ino)
+        else:
+            release(proc, f)
 
 
 def dup(proc: Process, fd: int, cloexec: bool) -> int:
@@ -523,7 +533,7 @@ def pipe2(proc: Process, flags: int) -> tuple[int, int]:
         raise KernelError(EINVAL)
     k = proc.k
     with k.lock:
-        pipe = Pipe(k.lock)
+        pipe = Pipe(k.rlock)
         pipe.readers = pipe.writers = 1
         node = Inode()
         node.ino = 0

@@ -214,6 +214,7 @@ def unlinkat(proc: Process, dirfd: int | None, path: str) -> None:
             raise KernelError(EISDIR if victim.mode & S_IFMT == S_IFDIR else ENOTDIR)
         may_delete(proc, parent, victim, False)
         gone = k.store.unlink(parent.ino, name, k.now())
+        k.forget()
         if gone.nlink == 0:
             k.dropped(gone.ino)
 
@@ -238,6 +239,7 @@ def rmdirat(proc: Process, dirfd: int | None, path: str) -> None:
             raise KernelError(ENOTEMPTY)
         gone = k.store.unlink(parent.ino, name, k.now())
         k.ns_gen += 1
+        k.forget()
         k.dropped(gone.ino)
 
 
@@ -305,6 +307,7 @@ def renameat(
             if not permission(proc.cred, src, MAY_WRITE):
                 raise KernelError(EACCES)
         now = k.now()
+        k.forget()
         if dst is not None:
             if isdir and not store.is_empty(dst.ino):
                 raise KernelError(ENOTEMPTY)

@@ -75,6 +75,7 @@ def chroot(proc: Process, path: str) -> None:
         k.ref(node.ino)
         old, proc.root = proc.root, node.ino
         proc.cwd_cache = None
+        k.forget()
         k.unref(old)
 
 

@@ -117,6 +117,9 @@ class Store:
     """
 
     root_ino: int
+    #: True when ``get``/``lookup`` return the store's live objects, which stay
+    #: current across syscalls (the kernel may then cache them, as a dcache).
+    live = False
 
     # -- lifecycle ---------------------------------------------------------
     def begin(self) -> None:
@@ -156,6 +159,15 @@ class Store:
     def lookup(self, dir_ino: int, name: str) -> Inode | None:
         """Return the inode ``name`` names in directory ``dir_ino``, or None."""
         raise NotImplementedError
+
+    def child(self, parent: Inode, name: str) -> Inode | None:
+        """``lookup`` given the directory's ``Inode`` as this store returned
+        it (a store may find the entry faster from the object)."""
+        return self.lookup(parent.ino, name)
+
+    def names(self, dir_ino: int) -> list[str]:
+        """The entry names of a directory, newest first (``readdir`` names)."""
+        return [name for name, _, _ in self.readdir(dir_ino)]
 
     def parent(self, dir_ino: int) -> int:
         """Return the directory that holds directory ``dir_ino`` (its ``..``);

@@ -36,22 +36,10 @@ class MemInode(Inode):
     target: str | None
     up: MemInode | None
 
-    @property
-    def blocks(self) -> int:  # noqa: D102
-        if self.data is not None:
-            return _alloc_pages(self) * 8
-        if self.target is not None:
-            return symlink_blocks(self.size)
-        return 0
-
-    @blocks.setter
-    def blocks(self, value: int) -> None:
-        pass
-
 
 def _alloc_pages(node: MemInode) -> int:
     data = node.data
-    n = _pages(len(data)) if data is not None else 0
+    n = (len(data) + PAGE - 1) // PAGE if data is not None else 0
     if node.holes:
         n -= sum(e - s for s, e in node.holes)
     return n
@@ -59,6 +47,8 @@ def _alloc_pages(node: MemInode) -> int:
 
 class MemoryStore(Store):
     """An in-memory inode store. Not persistent; ``close`` drops everything."""
+
+    live = True
 
     def __init__(self) -> None:
         self._inodes: dict[int, MemInode] = {}
@@ -104,6 +94,7 @@ class MemoryStore(Store):
         node.size = 0
         node.atime_ns = node.mtime_ns = node.ctime_ns = now
         node.rdev = 0
+        node.blocks = 0
         node.entries = None
         node.data = None
         node.holes = None
@@ -123,6 +114,16 @@ class MemoryStore(Store):
         entries = self._inodes[dir_ino].entries
         assert entries is not None
         return entries.get(name)
+
+    def child(self, parent: Inode, name: str) -> MemInode | None:
+        entries = parent.entries  # type: ignore[attr-defined]
+        found: MemInode | None = entries.get(name)
+        return found
+
+    def names(self, dir_ino: int) -> list[str]:
+        entries = self._inodes[dir_ino].entries
+        assert entries is not None
+        return list(reversed(entries))
 
     def parent(self, dir_ino: int) -> int:
         up = self._inodes[dir_ino].up
@@ -165,6 +166,7 @@ class MemoryStore(Store):
             assert target is not None
             node.target = target
             node.size = len(target.encode("utf-8", "surrogateescape"))
+            node.blocks = symlink_blocks(node.size)
         elif kind == S_IFREG:
             pass
         node.rdev = rdev
@@ -209,7 +211,7 @@ class MemoryStore(Store):
     def free(self, ino: int) -> None:
         node = self._inodes.pop(ino)
         if node.data is not None:
-            self._bytes -= _alloc_pages(node) * PAGE
+            self._bytes -= node.blocks * 512
             node.data = None
 
     def setattr(
@@ -251,12 +253,11 @@ class MemoryStore(Store):
         got = bytes(data[offset:end])
         return got + bytes(end - offset - len(got))
 
-    def _charge(self, node: MemInode, before: int) -> None:
-        """Account a change of allocated pages; undoable by the caller."""
-        delta = (_alloc_pages(node) - before) * PAGE
-        if delta > 0 and self._max_bytes is not None and self._bytes + delta > self._max_bytes:
-            raise Capacity()
-        self._bytes += delta
+    def _account(self, node: MemInode) -> None:
+        """Recompute ``blocks`` after a data change and account the difference."""
+        blocks = _alloc_pages(node) * 8
+        self._bytes += (blocks - node.blocks) * 512
+        node.blocks = blocks
 
     def write(self, ino: int, offset: int, data: bytes, now: int) -> None:
         node = self._inodes[ino]
@@ -267,7 +268,6 @@ class MemoryStore(Store):
         end = offset + len(data)
         if self._max_bytes is not None:
             self._check_write(node, offset, end)
-        before = _alloc_pages(node) if self._max_bytes is None else 0
         if offset > old_len:
             first_gap = _pages(old_len)
             last_gap = offset // PAGE
@@ -276,14 +276,13 @@ class MemoryStore(Store):
                     node.holes = []
                 node.holes.append([first_gap, last_gap])
             buf.extend(bytes(offset - old_len))
-        if node.holes and offset < old_len:
+        if node.holes:
             _fill_holes(node, offset // PAGE, _pages(end))
         buf[offset:end] = data
         if end > node.size:
             node.size = end
         node.mtime_ns = node.ctime_ns = now
-        if self._max_bytes is None:
-            self._bytes += (_alloc_pages(node) - before) * PAGE
+        self._account(node)
 
     def _check_write(self, node: MemInode, offset: int, end: int) -> None:
         """Raise Capacity, changing nothing, if a write would not fit."""
@@ -296,18 +295,16 @@ class MemoryStore(Store):
                 new_pages += 1
         if self._bytes + new_pages * PAGE > self._max_bytes:
             raise Capacity()
-        self._bytes += new_pages * PAGE
 
     def truncate(self, ino: int, size: int, now: int) -> None:
         node = self._inodes[ino]
         data = node.data
         if data is not None and size < len(data):
-            before = _alloc_pages(node)
             del data[size:]
             if node.holes:
                 limit = _pages(size)
                 node.holes = [[s, min(e, limit)] for s, e in node.holes if s < limit] or None
-            self._bytes += (_alloc_pages(node) - before) * PAGE
+            self._account(node)
         node.size = size
         node.mtime_ns = node.ctime_ns = now
 
