@@ -74,14 +74,14 @@ def command_name() -> str:
 def out(line: str) -> None:
     """Write one line to stdout; names that are not valid UTF-8 go out as
     the bytes they stand for (``os.fsencode``)."""
-    click.get_binary_stream("stdout").write(os.fsencode(line) + b"\n")
+    sys.stdout.buffer.write(os.fsencode(line) + b"\n")
 
 
 def flush_stdout() -> None:
     """Flush stdout, unless the program run closed it (``json.tool`` does)."""
     try:
         sys.stdout.flush()
-        click.get_binary_stream("stdout").flush()
+        sys.stdout.buffer.flush()
     except ValueError:
         pass
 
@@ -89,7 +89,7 @@ def flush_stdout() -> None:
 def report(message: str) -> None:
     """Print ``osbox: CMD: message`` on stderr (after what stdout holds)."""
     flush_stdout()
-    stream = click.get_binary_stream("stderr")
+    stream = sys.stderr.buffer
     stream.write(os.fsencode(f"osbox: {command_name()}: {message}") + b"\n")
     stream.flush()
 

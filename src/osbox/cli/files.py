@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat as st
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,7 +175,7 @@ def ls(
 def cat(machine_path: str | None, memory: bool, paths: tuple[str, ...]) -> None:
     """Write the contents of machine files to stdout, byte for byte."""
     status = 0
-    stdout = click.get_binary_stream("stdout")
+    stdout = sys.stdout.buffer
     with open_machine(machine_path, memory) as machine:
         for path in paths:
             try:

@@ -151,7 +151,7 @@ def prepare(module: str | None, code: str | None, argv: tuple[str, ...]) -> Prog
         raise click.UsageError("missing SCRIPT (or -m MODULE, or -c CODE)")
     script = args[0]
     if script == "-":
-        stdin = click.get_binary_stream("stdin")
+        stdin = sys.stdin.buffer
         return Program(args, "", code=_compile(stdin.read(), "<stdin>"))
     path = os.path.abspath(script)
     if os.path.isdir(path) or zipfile.is_zipfile(path):

@@ -78,32 +78,69 @@ def start_dir(proc: Process, dirfd: int | None, path: str) -> Inode:
 DCACHE_MAX = 65536
 
 
+def _cached_dir(proc: Process, dirfd: int | None, dirpath: str) -> Inode:
+    """``dirpath`` resolved (following symlinks) through the dentry cache;
+    the caller has checked that the cache applies (root, live store)."""
+    dcache = proc.k.dcache
+    assert dcache is not None
+    if dirpath[0] == "/":
+        key = (proc.root, dirpath, True)
+    elif dirfd is None or dirfd == AT_FDCWD:
+        key = (proc.cwd, dirpath, True)
+    else:
+        return _walk(proc, start_dir(proc, dirfd, dirpath), dirpath, True, False)[0]
+    node = dcache.get(key)
+    if node is None:
+        node = _walk(proc, start_dir(proc, dirfd, dirpath), dirpath, True, False)[0]
+        if len(dcache) >= DCACHE_MAX:
+            dcache.clear()
+        dcache[key] = node
+    return node
+
+
+def _fast_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, str] | None:
+    """For root on a live store: the parent of ``dir/name`` from the dentry
+    cache, or None when the path needs a full walk (dots, trailing slash)."""
+    if proc.k.dcache is None or proc.cred.euid != 0 or path[-1] == "/":
+        return None
+    cut = path.rfind("/")
+    name = path[cut + 1 :]
+    if name == "." or name == "..":
+        return None
+    if cut < 0:
+        parent = start_dir(proc, dirfd, path)
+    elif cut == 0:
+        parent = proc.k.store.get(proc.root)
+    else:
+        parent = _cached_dir(proc, dirfd, path[:cut])
+        if parent.mode & S_IFMT != S_IFDIR:
+            raise KernelError(ENOTDIR)
+    if len(name) > 63 and _blen(name) > NAME_MAX:
+        raise KernelError(ENAMETOOLONG)
+    return parent, name
+
+
 def lookup(proc: Process, dirfd: int | None, path: str, follow: bool = True) -> Inode:
     """Resolve ``path`` to its inode; ``follow`` decides whether a symlink as
     the last component is followed (a trailing slash always follows).
 
-    Root's positive lookups on a store with live inodes go through the
-    kernel's dentry cache, keyed by (start directory, path, follow).
+    For root on a store with live inodes, the directory part comes from the
+    kernel's dentry cache (Linux's dcache): only directories are cached,
+    emptied whenever a dentry is removed or moved.
     """
     if not path:
         raise KernelError(ENOENT)
     if len(path) >= 1024 and _blen(path) >= PATH_MAX:
         raise KernelError(ENAMETOOLONG)
-    dcache = proc.k.dcache
-    if dcache is None or proc.cred.euid != 0:
+    fast = _fast_parent(proc, dirfd, path)
+    if fast is None:
         return _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
-    if path[0] == "/":
-        key = (proc.root, path, follow)
-    elif dirfd is None or dirfd == AT_FDCWD:
-        key = (proc.cwd, path, follow)
-    else:
-        return _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
-    node = dcache.get(key)
+    parent, name = fast
+    node = proc.k.store.child(parent, name)
     if node is None:
-        node = _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
-        if len(dcache) >= DCACHE_MAX:
-            dcache.clear()
-        dcache[key] = node
+        raise KernelError(ENOENT)
+    if follow and node.mode & S_IFMT == S_IFLNK:
+        return _walk(proc, parent, name, True, False)[0]
     return node
 
 
@@ -114,22 +151,9 @@ def lookup_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, s
     when the path ends so, and ``""`` when it names the root itself.
     """
     check_path(path)
-    if proc.k.dcache is not None and proc.cred.euid == 0 and path[-1] != "/":
-        # The parent of "dir/name" is "dir" resolved (cached) and followed.
-        cut = path.rfind("/")
-        name = path[cut + 1 :]
-        if name != "." and name != "..":
-            if len(name) > 63 and _blen(name) > NAME_MAX:
-                raise KernelError(ENAMETOOLONG)
-            if cut < 0:
-                parent = start_dir(proc, dirfd, path)
-            elif cut == 0:
-                parent = proc.k.store.get(proc.root)
-            else:
-                parent = lookup(proc, dirfd, path[:cut], True)
-                if parent.mode & S_IFMT != S_IFDIR:
-                    raise KernelError(ENOTDIR)
-            return parent, name, False
+    fast = _fast_parent(proc, dirfd, path)
+    if fast is not None:
+        return fast[0], fast[1], False
     return _walk(proc, start_dir(proc, dirfd, path), path, False, True)
 
 
