@@ -12,7 +12,7 @@ import math
 import operator
 from typing import Any
 
-from ..kernel import sys_attr, sys_file, sys_namespace, sys_proc
+from ..kernel import sys_attr, sys_file, sys_namespace, sys_proc, sys_xattr
 from ..kernel.errors import KernelError
 from ._base import OsBase
 from ._convert import dirfd_arg, id_arg, path_arg, raise_os
@@ -27,6 +27,13 @@ _BILLION = 10**9
 
 def _fsencode(name: str) -> bytes:
     return name.encode("utf-8", "surrogateescape")
+
+
+def _xname(attribute: Any) -> str:
+    """An xattr name argument (str, bytes or PathLike, as CPython's path_t)."""
+    p = path_arg("xattr", "attribute", attribute)
+    assert p.s is not None
+    return p.s
 
 
 def _time_to_ns(t: Any) -> int:
@@ -441,6 +448,53 @@ class PathCalls(OsBase):
         except KernelError as e:
             raise_os(e, p.obj)
         return pathconf_value(name)
+
+    # -- extended attributes -------------------------------------------------------
+    def _xattr_target(self, func: str, path: Any, follow_symlinks: bool) -> tuple[Any, Any]:
+        p = path_arg(func, "path", path, allow_fd=True)
+        if p.fd is not None and not follow_symlinks:
+            raise ValueError(f"{func}: cannot use fd and follow_symlinks together")
+        return p, (p.fd if p.fd is not None else p.s)
+
+    def getxattr(self, path: Any, attribute: Any, *, follow_symlinks: bool = True) -> bytes:
+        """os.getxattr. Errors: ERANGE, ENOENT, ENODATA, EACCES, EOPNOTSUPP."""
+        p, target = self._xattr_target("getxattr", path, follow_symlinks)
+        try:
+            return sys_xattr.getxattr(self.proc, None, target, _xname(attribute), follow_symlinks)
+        except KernelError as e:
+            raise_os(e, p.obj)
+
+    def setxattr(
+        self, path: Any, attribute: Any, value: Any, flags: int = 0, *, follow_symlinks: bool = True
+    ) -> None:
+        """os.setxattr (flags XATTR_CREATE/XATTR_REPLACE). Errors: EINVAL,
+        ERANGE, E2BIG, ENOENT, EPERM, EACCES, EOPNOTSUPP, EEXIST, ENODATA."""
+        p, target = self._xattr_target("setxattr", path, follow_symlinks)
+        data = memoryview(value).tobytes()
+        try:
+            sys_xattr.setxattr(
+                self.proc, None, target, _xname(attribute), data, _index(flags), follow_symlinks
+            )
+        except KernelError as e:
+            raise_os(e, p.obj)
+
+    def listxattr(self, path: Any = None, *, follow_symlinks: bool = True) -> list[str]:
+        """os.listxattr: the names set on a file (``.`` by default)."""
+        p, target = self._xattr_target(
+            "listxattr", path if path is not None else ".", follow_symlinks
+        )
+        try:
+            return sys_xattr.listxattr(self.proc, None, target, follow_symlinks)
+        except KernelError as e:
+            raise_os(e, p.obj)
+
+    def removexattr(self, path: Any, attribute: Any, *, follow_symlinks: bool = True) -> None:
+        """os.removexattr. Errors: ERANGE, ENOENT, EPERM, EACCES, EOPNOTSUPP, ENODATA."""
+        p, target = self._xattr_target("removexattr", path, follow_symlinks)
+        try:
+            sys_xattr.removexattr(self.proc, None, target, _xname(attribute), follow_symlinks)
+        except KernelError as e:
+            raise_os(e, p.obj)
 
     def statvfs(self, path: Any) -> Any:
         """os.statvfs: the machine filesystem's usage and limits (fstatvfs for an fd)."""

@@ -77,8 +77,6 @@ _PROCESS_PY = frozenset(
     | {n for n in dir(_os) if n.startswith(("exec", "spawn"))}
 )
 
-_XATTR_DOC = "extended attributes are not supported by osbox machines"
-
 
 def enosys(name: str) -> Any:
     """A stand-in for ``os.<name>`` that raises ENOSYS and never reaches the host."""
@@ -93,31 +91,6 @@ def enosys(name: str) -> Any:
     stub.__name__ = stub.__qualname__ = name
     stub.__doc__ = f"os.{name} is not available inside an osbox machine: raises OSError(ENOSYS)."
     return stub
-
-
-def _xattr_calls(surface: OsSurface) -> dict[str, Any]:
-    """xattr calls: a filesystem without user xattrs (listxattr is empty,
-    getxattr ENODATA, setxattr EOPNOTSUPP), so shutil.copystat works."""
-
-    def listxattr(path: Any = None, *, follow_symlinks: bool = True) -> list[str]:
-        surface.stat(path if path is not None else ".", follow_symlinks=follow_symlinks)
-        return []
-
-    def getxattr(path: Any, attribute: Any, *, follow_symlinks: bool = True) -> bytes:
-        surface.stat(path, follow_symlinks=follow_symlinks)
-        raise OSError(errno.ENODATA, _os.strerror(errno.ENODATA), path)
-
-    def setxattr(
-        path: Any, attribute: Any, value: Any, flags: int = 0, *, follow_symlinks: bool = True
-    ) -> None:
-        surface.stat(path, follow_symlinks=follow_symlinks)
-        raise OSError(errno.EOPNOTSUPP, _os.strerror(errno.EOPNOTSUPP), path)
-
-    def removexattr(path: Any, attribute: Any, *, follow_symlinks: bool = True) -> None:
-        surface.stat(path, follow_symlinks=follow_symlinks)
-        raise OSError(errno.ENODATA, _os.strerror(errno.ENODATA), path)
-
-    return {f.__name__: f for f in (listxattr, getxattr, setxattr, removexattr)}
 
 
 def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
@@ -143,7 +116,6 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
         ):
             continue
         ns[name] = getattr(surface, name)
-    ns.update(_xattr_calls(surface))
     ns["DirEntry"] = DirEntry
     ns["error"] = OSError
     # The C environ block of the process, and CPython's Python-level mapping of it.

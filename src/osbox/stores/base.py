@@ -261,6 +261,18 @@ class Store:
         """Return a symlink's target."""
         raise NotImplementedError
 
+    # -- extended attributes ------------------------------------------------------
+    def xattrs(self, ino: int) -> dict[str, bytes]:
+        """The inode's extended attributes (a copy; empty when it has none).
+        Names are ``str`` (surrogateescape), values bytes."""
+        raise NotImplementedError
+
+    def set_xattr(self, ino: int, name: str, value: bytes | None, now: int) -> None:
+        """Set one extended attribute, or remove it when ``value`` is None,
+        and set ctime to ``now``. The kernel has checked names, flags and
+        permissions. Raises ``Capacity`` when the store is full."""
+        raise NotImplementedError
+
     # -- checking -------------------------------------------------------------
     def check(self) -> list[str]:
         """Verify internal consistency (nlink, sizes, reachability, orphans);

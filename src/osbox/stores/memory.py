@@ -28,13 +28,14 @@ class MemInode(Inode):
     """An inode held in memory; ``entries`` for directories, ``data`` and
     ``holes`` for regular files, ``target`` for symlinks."""
 
-    __slots__ = ("entries", "data", "holes", "target", "up")
+    __slots__ = ("entries", "data", "holes", "target", "up", "xattrs")
 
     entries: dict[str, MemInode] | None
     data: bytearray | None
     holes: list[list[int]] | None
     target: str | None
     up: MemInode | None
+    xattrs: dict[str, bytes] | None
 
 
 def _alloc_pages(node: MemInode) -> int:
@@ -100,6 +101,7 @@ class MemoryStore(Store):
         node.holes = None
         node.target = None
         node.up = None
+        node.xattrs = None
         if mode & S_IFMT == S_IFDIR:
             node.entries = {}
             node.nlink = 2
@@ -333,6 +335,22 @@ class MemoryStore(Store):
         target = self._inodes[ino].target
         assert target is not None
         return target
+
+    # -- extended attributes ------------------------------------------------------
+    def xattrs(self, ino: int) -> dict[str, bytes]:
+        found = self._inodes[ino].xattrs
+        return dict(found) if found else {}
+
+    def set_xattr(self, ino: int, name: str, value: bytes | None, now: int) -> None:
+        node = self._inodes[ino]
+        if value is None:
+            if node.xattrs:
+                node.xattrs.pop(name, None)
+        else:
+            if node.xattrs is None:
+                node.xattrs = {}
+            node.xattrs[name] = value
+        node.ctime_ns = now
 
     # -- checking -------------------------------------------------------------
     def check(self) -> list[str]:
