@@ -279,3 +279,24 @@ def test_unix_sockets_on_paths_are_refused_inside(m: Machine) -> None:
                 s.bind(name)
     assert e.value.errno == 38
     assert not os.path.exists(name)
+
+
+def test_py_compile_reads_and_writes_the_machine(m: Machine, tmp_path: pathlib.Path) -> None:
+    import py_compile
+
+    # The same path exists on the host with other content: neither may be used.
+    host_dir = tmp_path / "pkg"
+    (host_dir / "__pycache__").mkdir(parents=True)
+    (host_dir / "mod.py").write_text("HOST = 1\n")
+    m.os.makedirs(str(host_dir))
+    with m.open(str(host_dir / "mod.py"), "w") as f:
+        f.write("MACHINE = 1\n")
+    with m.patch():
+        cfile = py_compile.compile(str(host_dir / "mod.py"), doraise=True)
+    assert list((host_dir / "__pycache__").iterdir()) == []
+    assert m.os.path.isfile(cfile)
+    import marshal
+
+    with m.open(cfile, "rb") as f:
+        code = marshal.loads(f.read()[16:])
+    assert code.co_names == ("MACHINE",)

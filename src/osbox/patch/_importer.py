@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import stat
 import sys
 from collections.abc import Sequence
@@ -89,3 +90,103 @@ def _is_file(mstat: Any, path: str) -> bool:
 
 
 FINDER = MachineFinder()
+
+
+# -- importlib's file helpers, for code that calls them with any path ----------
+# py_compile, compileall, pip and importlib.util load and byte-compile files
+# through importlib._bootstrap_external, which reads with _io.open_code and
+# writes with _write_atomic, beneath the patched os. While a machine is
+# current, these helpers act on the machine for paths that exist there (the
+# source, or the directory a .pyc goes to); other paths are the host's, which
+# is what the import system needs for the stdlib and installed packages.
+
+
+def _machine_for(path: Any) -> dict[str, Any] | None:
+    ns = CURRENT.get()
+    if ns is None:
+        return None
+    try:
+        ns["stat"](path)
+    except (OSError, ValueError, TypeError):
+        return None
+    return ns
+
+
+def bootstrap_entries() -> list[tuple[Any, str, Any]]:
+    """(object, attribute, replacement) for the patch plan."""
+    import importlib._bootstrap_external as be
+
+    real_get_data = be.FileLoader.get_data
+    real_path_stats = be.SourceFileLoader.path_stats
+    real_set_data = be.SourceFileLoader.set_data
+    real_write_atomic = be._write_atomic  # type: ignore[attr-defined]
+    real_calc_mode = be._calc_mode  # type: ignore[attr-defined]
+
+    def get_data(self: Any, path: Any) -> bytes:
+        ns = _machine_for(path)
+        if ns is None:
+            data: bytes = real_get_data(self, path)
+            return data
+        with ns["open_file"](str(path), "rb") as f:
+            content: bytes = f.read()
+            return content
+
+    def path_stats(self: Any, path: Any) -> dict[str, Any]:
+        ns = _machine_for(path)
+        if ns is None:
+            return dict(real_path_stats(self, path))
+        st = ns["stat"](path)
+        return {"mtime": st.st_mtime, "size": st.st_size}
+
+    def set_data(self: Any, path: str, data: bytes, *, _mode: int = 0o666) -> None:
+        ns = _machine_for(getattr(self, "path", path))
+        if ns is None:
+            real_set_data(self, path, data, _mode=_mode)
+            return
+        try:
+            ns["makedirs"](ns["path"].dirname(path), exist_ok=True)
+            _machine_write_atomic(ns, path, data, _mode)
+        except OSError:
+            pass  # as the real set_data: no bytecode cache, no error
+
+    def write_atomic(path: str, data: bytes, mode: int = 0o666) -> None:
+        ns = CURRENT.get()
+        if ns is not None and ns["path"].isdir(ns["path"].dirname(path) or "."):
+            _machine_write_atomic(ns, path, data, mode)
+        else:
+            real_write_atomic(path, data, mode)
+
+    def calc_mode(path: str) -> int:
+        ns = _machine_for(path)
+        if ns is None:
+            mode: int = real_calc_mode(path)
+            return mode
+        return int(ns["stat"](path).st_mode) | 0o200
+
+    return [
+        (be.FileLoader, "get_data", get_data),
+        (be.SourceFileLoader, "path_stats", path_stats),
+        (be.SourceFileLoader, "set_data", set_data),
+        (be, "_write_atomic", write_atomic),
+        (be, "_calc_mode", calc_mode),
+    ]
+
+
+def _machine_write_atomic(ns: dict[str, Any], path: str, data: bytes, mode: int) -> None:
+    """``_write_atomic`` inside the machine: a temp file, then replace."""
+    tmp = f"{path}.{id(path)}"
+    fd = ns["open"](tmp, os.O_EXCL | os.O_CREAT | os.O_WRONLY, mode & 0o666)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[ns["write"](fd, view) :]
+        finally:
+            ns["close"](fd)
+        ns["replace"](tmp, path)
+    except OSError:
+        try:
+            ns["unlink"](tmp)
+        except OSError:
+            pass
+        raise

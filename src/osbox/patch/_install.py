@@ -16,7 +16,8 @@ Patched entry points:
 * ``sqlite3.connect`` for a file database, which raises ENOSYS (C code
   cannot see an in-process machine);
 * ``sys.meta_path``: modules stored in machine directories on ``sys.path``
-  import from the machine (``_importer``);
+  import from the machine, and importlib's file helpers (used by
+  py_compile, compileall, pip) act on machine paths (``_importer``);
 * ``subprocess._fork_exec`` and ``_posixsubprocess.fork_exec``, which would
   start host processes: inside a machine they raise ENOSYS;
 * ``threading.Thread`` start-up, so new threads inherit the machine;
@@ -297,6 +298,10 @@ def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
 
     _entry(plan, _posixsubprocess, "fork_exec", _no_host_processes(_posixsubprocess.fork_exec))
     _entry(plan, subprocess, "_fork_exec", _no_host_processes(subprocess._fork_exec))  # type: ignore[attr-defined]
+    from ._importer import bootstrap_entries
+
+    for obj, name, value in bootstrap_entries():
+        _entry(plan, obj, name, value)
     thread = threading.Thread
     _entry(plan, thread, "start", _thread_start(thread.start))
     _entry(plan, thread, "_bootstrap_inner", _thread_bootstrap(thread._bootstrap_inner))  # type: ignore[attr-defined]
