@@ -91,6 +91,14 @@ DATA = st.one_of(
     st.integers(1, 9000).map(lambda n: bytes(random.Random(n).randrange(256) for _ in range(n))),
     st.integers(1, 70_000).map(lambda n: b"\x07" * n),
 )
+XATTR_NAMES = st.sampled_from(
+    ["user.a", "user.b", "trusted.é", "security.\udcff", "user." + "x" * 250]
+)
+XATTR_VALUES = st.one_of(
+    st.none(),
+    st.binary(max_size=64),
+    st.integers(1, 65536).map(lambda n: bytes([n % 251]) * n),
+)
 
 
 class Uncached(SqliteStore):
@@ -388,6 +396,11 @@ class StoreDiff(RuleBasedStateMachine):
         for ino in self.of_kind(S_IFLNK):
             self.both("readlink", ino)
 
+    @rule(data=st.data(), name=XATTR_NAMES, value=XATTR_VALUES)
+    def set_xattr(self, data: st.DataObject, name: str, value: bytes | None) -> None:
+        ino = data.draw(st.sampled_from(sorted(self.kind)))
+        self.both("set_xattr", ino, name, value, self.tick())
+
     @rule(
         extra_pages=st.none() | st.integers(0, 40),
         extra_inodes=st.none() | st.integers(0, 3),
@@ -427,6 +440,7 @@ class StoreDiff(RuleBasedStateMachine):
             if ino in self.pages:
                 assert node[ATTRS.index("blocks")] == 8 * len(self.pages[ino])
                 assert node[ATTRS.index("size")] == self.sizes[ino]
+            self.both("xattrs", ino)
         for d in self.linked(S_IFDIR):
             self.both("readdir", d)
 
@@ -941,3 +955,162 @@ def test_check_finds_bad_nlink(
     assert f"inode {d.ino}: nlink 7 != 2" in problems
     assert any("missing inode 999" in p for p in problems)
     assert any("size" in p for p in problems)  # the root's size no longer matches
+
+
+def test_check_finds_xattrs_of_missing_inode(
+    opener: Callable[[str], SqliteStore], path: str
+) -> None:
+    opener(path).close()
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("INSERT INTO xattrs(ino, name, value) VALUES (999, x'752e61', x'31')")
+    db.close()
+    assert opener(path).check() == ["xattrs of missing inode 999"]
+
+
+# -- extended attributes -------------------------------------------------------------------
+
+
+def _xattr_rows(p: str) -> list[tuple[int, bytes, bytes]]:
+    db = sqlite3.connect(p)
+    try:
+        return db.execute("SELECT ino, name, value FROM xattrs ORDER BY ino, name").fetchall()
+    finally:
+        db.close()
+
+
+def test_xattrs_set_get_remove_persist(
+    opener: Callable[[str], SqliteStore], path: str, lock: threading.RLock
+) -> None:
+    store = opener(path)
+    f = call(store, lock, "create", 1, "f", S_IFREG | 0o644, 0, 0, 1)
+    assert store.xattrs(f.ino) == {}
+    name = "user.caf\u00e9-\udcff"
+    call(store, lock, "set_xattr", f.ino, name, b"one", 10)
+    call(store, lock, "set_xattr", f.ino, "user.empty", b"", 11)
+    call(store, lock, "set_xattr", 1, "trusted.root", b"r" * 65536, 12)
+    node = store.get(f.ino)
+    assert (node.ctime_ns, node.mtime_ns) == (11, 1)  # ctime only, through the cache
+    assert store.xattrs(f.ino) == {name: b"one", "user.empty": b""}
+    call(store, lock, "set_xattr", f.ino, name, b"two", 13)  # replace
+    got = store.xattrs(f.ino)
+    got["user.other"] = b"a copy"
+    assert store.xattrs(f.ino) == {name: b"two", "user.empty": b""}
+    call(store, lock, "set_xattr", f.ino, "user.empty", None, 14)  # remove
+    call(store, lock, "set_xattr", f.ino, "user.absent", None, 15)  # nothing to remove
+    assert store.get(f.ino).ctime_ns == 15
+    assert store.xattrs(f.ino) == {name: b"two"}
+    assert store.check() == []
+    store.close()
+
+    assert _xattr_rows(path) == [
+        (1, b"trusted.root", b"r" * 65536),
+        (f.ino, name.encode("utf-8", "surrogateescape"), b"two"),
+    ]
+    again = opener(path)
+    assert again.xattrs(f.ino) == {name: b"two"}
+    assert again.xattrs(1) == {"trusted.root": b"r" * 65536}
+    assert again.get(f.ino).ctime_ns == 15
+    assert again.check() == []
+
+
+def test_xattrs_of_missing_inode_raise_key_error(
+    opener: Callable[[str], SqliteStore], path: str, lock: threading.RLock
+) -> None:
+    store = opener(path)
+    with pytest.raises(KeyError):
+        store.xattrs(999)
+    with pytest.raises(KeyError):
+        call(store, lock, "set_xattr", 999, "user.a", b"1", 2)
+    assert store.check() == []
+    store.sync()
+    assert _xattr_rows(path) == []
+
+
+def test_xattrs_freed_with_inode(
+    opener: Callable[[str], SqliteStore], path: str, lock: threading.RLock
+) -> None:
+    store = opener(path)
+    kept = call(store, lock, "create", 1, "kept", S_IFDIR | 0o755, 0, 0, 1)
+    call(store, lock, "set_xattr", kept.ino, "user.k", b"k", 2)
+    for name in ("d", "f", "open"):
+        mode = S_IFDIR | 0o755 if name == "d" else S_IFREG | 0o644
+        node = call(store, lock, "create", 1, name, mode, 0, 0, 3)
+        call(store, lock, "set_xattr", node.ino, "user.a", b"1", 4)
+        call(store, lock, "set_xattr", node.ino, "user.b", b"2", 4)
+        call(store, lock, "unlink", 1, name, 5)
+        if name == "open":
+            call(store, lock, "orphan", node.ino)  # freed by close
+        else:
+            call(store, lock, "free", node.ino)
+            with pytest.raises(KeyError):
+                store.xattrs(node.ino)
+    assert store.check() == []
+    store.close()
+    assert _xattr_rows(path) == [(kept.ino, b"user.k", b"k")]
+    assert opener(path).check() == []
+
+
+# -- schema migration ----------------------------------------------------------------------
+
+
+def _make_v1(p: str, lock: threading.RLock) -> int:
+    """A version-1 machine holding one file with data: the current schema
+    without what version 2 added."""
+    store = SqliteStore(p, lock)
+    try:
+        f = call(store, lock, "create", 1, "f", S_IFREG | 0o644, 7, 8, 1)
+        call(store, lock, "write", f.ino, 0, b"v1 data", 2)
+    finally:
+        store.close()
+    db = sqlite3.connect(p)
+    with db:
+        db.execute("UPDATE meta SET value = 1 WHERE key = 'schema_version'")
+        db.execute("DROP TABLE xattrs")
+    db.close()
+    ino: int = f.ino
+    return ino
+
+
+def _meta_version(p: str) -> Any:
+    db = sqlite3.connect(p)
+    try:
+        return db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_v1_file_is_upgraded(
+    opener: Callable[[str], SqliteStore], path: str, lock: threading.RLock
+) -> None:
+    assert SCHEMA_VERSION == 2
+    ino = _make_v1(path, lock)
+    assert _meta_version(path) == 1
+    store = opener(path)
+    assert _meta_version(path) == 2  # committed at open
+    assert store.read(ino, 0, 100) == b"v1 data"
+    assert (store.get(ino).uid, store.usage()) == (7, (PAGE, 2))
+    assert store.xattrs(ino) == {}
+    call(store, lock, "set_xattr", ino, "user.new", b"after upgrade", 3)
+    assert store.check() == []
+    store.close()
+    again = opener(path)
+    assert again.xattrs(ino) == {"user.new": b"after upgrade"}
+    assert again.check() == []
+    assert _meta_version(path) == 2
+
+
+def test_v1_file_is_verified_before_upgrading(path: str, lock: threading.RLock) -> None:
+    _make_v1(path, lock)
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("DROP TABLE orphans")
+    db.close()
+    _assert_refused(path, lock, "corrupt machine file")  # untouched: still version 1
+    assert _meta_version(path) == 1
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("CREATE TABLE orphans(ino INTEGER PRIMARY KEY, owner TEXT NOT NULL)")
+        db.execute("UPDATE meta SET value = 'osbox?' WHERE key = 'magic'")
+    db.close()
+    _assert_refused(path, lock, "not an osbox machine")
