@@ -300,3 +300,61 @@ def test_py_compile_reads_and_writes_the_machine(m: Machine, tmp_path: pathlib.P
     with m.open(cfile, "rb") as f:
         code = marshal.loads(f.read()[16:])
     assert code.co_names == ("MACHINE",)
+
+
+def test_fileio_and_mmap_inside_a_machine(m: Machine, tmp_path: pathlib.Path) -> None:
+    import mmap
+
+    host_file = tmp_path / "host-secret"
+    host_file.write_bytes(b"host secret")
+    with open(host_file, "rb") as host:  # a host fd the machine must not reach
+        with m.patch():
+            raw = io.FileIO("/tmp/raw", "w")
+            assert isinstance(raw, io.FileIO)
+            raw.write(b"machine")
+            raw.close()
+            fd = os.open("/tmp/raw", os.O_RDONLY)
+            try:
+                assert io.FileIO(fd, "r", closefd=False).read() == b"machine"
+                with pytest.raises(OSError) as e:
+                    mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+                assert e.value.errno == 38
+            finally:
+                os.close(fd)
+            anonymous = mmap.mmap(-1, 16)
+            anonymous.close()
+        assert host.read() == b"host secret"
+    assert m.os.path.exists("/tmp/raw")
+    with io.FileIO(str(host_file)) as again:
+        assert isinstance(again, io.FileIO) and again.read() == b"host secret"
+
+
+def test_sqlite_memory_databases_cannot_reach_files(m: Machine, tmp_path: pathlib.Path) -> None:
+    import sqlite3
+
+    target = tmp_path / "g.db"
+    with m.patch():
+        with pytest.raises(OSError):
+            sqlite3.connect(f"file:{target}?x=mode=memory", uri=True)
+        db = sqlite3.connect(":memory:")
+        try:
+            db.execute("create table t(x)")
+            for sql in (f"ATTACH DATABASE '{target}' AS x", f"VACUUM INTO '{target}'"):
+                with pytest.raises(sqlite3.DatabaseError):
+                    db.execute(sql)
+            db.execute("ATTACH DATABASE ':memory:' AS scratch")
+        finally:
+            db.close()
+        named = sqlite3.connect("file:shared?mode=memory", uri=True)
+        named.close()
+    assert not target.exists()
+
+
+def test_unix_datagrams_to_paths_are_refused_inside(m: Machine) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        with m.patch():
+            with pytest.raises(OSError) as e:
+                s.sendto(b"hi", "/tmp/osbox-nowhere.sock")
+    assert e.value.errno == 38

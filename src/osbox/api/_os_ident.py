@@ -22,6 +22,7 @@ __all__ = ["IdentCalls"]
 _index = operator.index
 _uname_result = _os.uname_result
 _host_exit = _os._exit
+_host_abort = _os.abort
 
 
 def _env_name(func: str, name: Any) -> bytes:
@@ -186,6 +187,14 @@ class IdentCalls(OsBase):
         """os.sync: make the machine durable."""
         with self.proc.k.lock:
             self.proc.k.store.sync()
+
+    def abort(self) -> None:
+        """os.abort: make the machine durable, then abort the host process as
+        a real ``abort`` would (SIGABRT)."""
+        try:
+            self.sync()
+        finally:
+            _host_abort()
 
     def _exit(self, status: int) -> None:
         """os._exit: make the machine durable, then end the host process as

@@ -63,7 +63,6 @@ HOST_PURE = frozenset(
         "sysconf",
         "confstr",
         "ctermid",
-        "abort",
         "_check_methods",
         "_exists",
         "_get_exports_list",
@@ -169,6 +168,7 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
     mod_ns["fdopen"] = fdopen
     mod_ns["path"] = make_path_module(module)
     mod_ns["open_file"] = vopen  # the builtins.open of this process (not an os name)
+    mod_ns["_FileIO"] = fileio  # its io.FileIO
     for set_name in (
         "supports_dir_fd",
         "supports_fd",

@@ -8,7 +8,8 @@ Patched entry points:
   and ``fdopen``;
 * ``os.environ``/``os.environb`` (mapping proxies), ``os.DirEntry``, the
   ``os.supports_*`` sets;
-* ``builtins.open``, ``io.open`` and ``io.open_code``;
+* ``builtins.open``, ``io.open``, ``_io.open``, ``io.open_code`` and
+  ``io.FileIO``; ``mmap.mmap`` of an fd raises ENOSYS inside a machine;
 * ``pwd.getpw*`` and ``grp.getgr*``, answered from the machine's /etc files;
 * ``fcntl.fcntl``/``ioctl``/``flock``/``lockf`` on virtual fds;
 * ``socket.socket.bind``/``connect`` to an AF_UNIX path, which raise
@@ -34,6 +35,7 @@ import os
 import socket
 import sys
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
@@ -95,22 +97,50 @@ def _open_code_dispatcher(real: Callable[..., Any]) -> Callable[..., Any]:
     return open_code
 
 
+_SQLITE_MESSAGE = (
+    "Function not implemented: sqlite3 opens files in C, outside osbox; inside an "
+    "in-process machine it would touch the host. Use ':memory:', or mount the machine"
+)
+
+
+def _in_memory(name: str, uri: bool) -> bool:
+    """Whether a sqlite3 database name (and ``uri`` flag) opens no file."""
+    if name == ":memory:":
+        return True
+    if not uri or not name.startswith("file:"):
+        return False
+    parts = urllib.parse.urlsplit(name)
+    query = urllib.parse.parse_qs(parts.query)
+    return query.get("mode") == ["memory"] or parts.path == ":memory:"
+
+
+def _no_file_attach(action: int, arg1: Any, *rest: Any) -> int:
+    """sqlite3 authorizer: ATTACH (and VACUUM INTO, which attaches) only of
+    in-memory databases inside a machine."""
+    import sqlite3
+
+    if action == sqlite3.SQLITE_ATTACH and not _in_memory(arg1 or ":memory:", True):
+        if not (arg1 or "").startswith("file:") and arg1 not in ("", ":memory:"):
+            return int(sqlite3.SQLITE_DENY)
+        if (arg1 or "").startswith("file:"):
+            return int(sqlite3.SQLITE_DENY)
+    return int(sqlite3.SQLITE_OK)
+
+
 def _sqlite_guard(real: Callable[..., Any]) -> Callable[..., Any]:
     """sqlite3 opens its files in C, where no machine can be seen: refuse
     a file database inside a machine rather than touch the host."""
 
     def connect(database: Any, *args: Any, **kwargs: Any) -> Any:
-        if _get() is not None:
-            name = str(database)
-            memory = name == ":memory:" or (kwargs.get("uri") and "mode=memory" in name)
-            if not memory:
-                raise OSError(
-                    38,
-                    "Function not implemented: sqlite3 opens files in C, outside osbox; "
-                    "inside an in-process machine it would touch the host "
-                    f"({name!r}). Use ':memory:', or mount the machine with FUSE.",
-                )
-        return real(database, *args, **kwargs)
+        if _get() is None:
+            return real(database, *args, **kwargs)
+        name = os.fsdecode(database) if isinstance(database, (str, bytes, os.PathLike)) else ""
+        uri = bool(kwargs.get("uri", args[5] if len(args) > 5 else False))
+        if not _in_memory(name, uri):
+            raise OSError(38, _SQLITE_MESSAGE + f" ({name!r})")
+        conn = real(database, *args, **kwargs)
+        conn.set_authorizer(_no_file_attach)
+        return conn
 
     connect.__doc__ = real.__doc__
     connect.__wrapped__ = real  # type: ignore[attr-defined]
@@ -120,7 +150,8 @@ def _sqlite_guard(real: Callable[..., Any]) -> Callable[..., Any]:
 def _unix_socket_guard(real: Callable[..., Any], what: str) -> Callable[..., Any]:
     """AF_UNIX sockets bound or connected to a path would be host files."""
 
-    def guarded(self: Any, address: Any, *args: Any) -> Any:
+    def guarded(self: Any, *args: Any) -> Any:
+        address = args[-1] if args else None
         if _get() is not None and self.family == socket.AF_UNIX:
             path = os.fspath(address) if isinstance(address, (str, bytes, os.PathLike)) else None
             if path and path[:1] not in ("\0", b"\0"):
@@ -129,11 +160,54 @@ def _unix_socket_guard(real: Callable[..., Any], what: str) -> Callable[..., Any
                     f"Function not implemented: socket.{what} to the path {path!r}: AF_UNIX "
                     "sockets live in the host filesystem and are not virtualised by osbox",
                 )
-        return real(self, address, *args)
+        return real(self, *args)
 
     guarded.__name__ = guarded.__qualname__ = what
     guarded.__wrapped__ = real  # type: ignore[attr-defined]
     return guarded
+
+
+class _EitherMeta(type):
+    """``isinstance``/``issubclass`` against a dispatching class accept both
+    the host class and the machine's."""
+
+    _classes: tuple[type, ...]
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, cls._classes)
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        return issubclass(sub, cls._classes)
+
+
+def _fileio_class(real: type) -> type:
+    """``io.FileIO`` while patched: the machine's raw file class inside a
+    machine (paths and fds are the machine's), the host's elsewhere."""
+    from ..api._fileio import VFileIO
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        ns = _get()
+        if ns is None:
+            return real(*args, **kwargs)
+        return ns["_FileIO"](*args, **kwargs)
+
+    return _EitherMeta("FileIO", (), {"__new__": __new__, "_classes": (real, VFileIO)})
+
+
+def _mmap_class(real: type) -> type:
+    """``mmap.mmap`` while patched: an anonymous map works anywhere; a map of
+    an fd inside a machine raises ENOSYS (the fd number is not a host fd)."""
+
+    def __new__(cls: type, fileno: int, *args: Any, **kwargs: Any) -> Any:
+        if _get() is not None and fileno != -1:
+            raise OSError(
+                38,
+                "Function not implemented: mmap of a file inside an osbox machine "
+                "(the machine's files have no host fd)",
+            )
+        return real(fileno, *args, **kwargs)
+
+    return _EitherMeta("mmap", (), {"__new__": __new__, "_classes": (real,)})
 
 
 def _open_dispatcher(real: Callable[..., Any]) -> Callable[..., Any]:
@@ -268,6 +342,12 @@ def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
     dispatchers[builtins.open] = opener
     _entry(plan, builtins, "open", opener)
     _entry(plan, io, "open", opener)
+    import _io
+    import mmap
+
+    _entry(plan, _io, "open", opener)
+    _entry(plan, io, "FileIO", _fileio_class(io.FileIO))
+    _entry(plan, mmap, "mmap", _mmap_class(mmap.mmap))
     open_code = _open_code_dispatcher(io.open_code)
     dispatchers[io.open_code] = open_code
     _entry(plan, io, "open_code", open_code)
@@ -288,7 +368,7 @@ def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
         d = _module_dispatcher("_fcntl", name, real_fn)
         dispatchers[real_fn] = d
         _entry(plan, fcntl, name, d)
-    for name in ("bind", "connect", "connect_ex"):
+    for name in ("bind", "connect", "connect_ex", "sendto"):
         _entry(plan, socket.socket, name, _unix_socket_guard(getattr(socket.socket, name), name))
     guard = _sqlite_guard(sqlite3.connect)
     dispatchers[sqlite3.connect] = guard
