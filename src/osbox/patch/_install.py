@@ -8,8 +8,9 @@ Patched entry points:
   and ``fdopen``;
 * ``os.environ``/``os.environb`` (mapping proxies), ``os.DirEntry``, the
   ``os.supports_*`` sets;
-* ``builtins.open``, ``io.open``, ``_io.open``, ``io.open_code`` and
-  ``io.FileIO``; ``mmap.mmap`` of an fd raises ENOSYS inside a machine;
+* ``builtins.open``, ``io.open``, ``io.open_code`` and ``io.FileIO`` (not
+  the private ``_io.open``, which the import system reads the host with);
+  ``mmap.mmap`` of an fd raises ENOSYS inside a machine;
 * ``pwd.getpw*`` and ``grp.getgr*``, answered from the machine's /etc files;
 * ``fcntl.fcntl``/``ioctl``/``flock``/``lockf`` on virtual fds;
 * ``socket.socket.bind``/``connect`` to an AF_UNIX path, which raise
@@ -342,10 +343,10 @@ def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
     dispatchers[builtins.open] = opener
     _entry(plan, builtins, "open", opener)
     _entry(plan, io, "open", opener)
-    import _io
     import mmap
 
-    _entry(plan, _io, "open", opener)
+    # Not _io.open: the C io.open_code calls it to read the stdlib and
+    # installed packages, which must stay the host's.
     _entry(plan, io, "FileIO", _fileio_class(io.FileIO))
     _entry(plan, mmap, "mmap", _mmap_class(mmap.mmap))
     open_code = _open_code_dispatcher(io.open_code)
