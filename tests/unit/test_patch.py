@@ -358,3 +358,26 @@ def test_unix_datagrams_to_paths_are_refused_inside(m: Machine) -> None:
             with pytest.raises(OSError) as e:
                 s.sendto(b"hi", "/tmp/osbox-nowhere.sock")
     assert e.value.errno == 38
+
+
+def test_pools_and_finalizers_stay_inside(m: Machine, tmp_path: pathlib.Path) -> None:
+    import concurrent.futures
+    import gc
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(lambda: None).result()  # the worker starts outside the machine
+        with m.patch():
+            seen = pool.submit(lambda: sorted(os.listdir("/"))).result()
+        assert seen == sorted(m.os.listdir("/"))
+    host_twin = tmp_path / "twin"
+    with m.patch():
+        m.os.makedirs(str(host_twin))
+        holder = tempfile.TemporaryDirectory(dir=str(host_twin))
+        name = holder.name
+    os.makedirs(name)  # a host directory of the same name must survive
+    (pathlib.Path(name) / "keep").write_text("host")
+    with pytest.warns(ResourceWarning, match="Implicitly cleaning up"):
+        del holder
+        gc.collect()
+    assert (pathlib.Path(name) / "keep").read_text() == "host"
+    assert not m.os.path.exists(name)

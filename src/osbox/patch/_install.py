@@ -22,7 +22,9 @@ Patched entry points:
   py_compile, compileall, pip) act on machine paths (``_importer``);
 * ``subprocess._fork_exec`` and ``_posixsubprocess.fork_exec``, which would
   start host processes: inside a machine they raise ENOSYS;
-* ``threading.Thread`` start-up, so new threads inherit the machine;
+* ``threading.Thread`` start-up, so new threads inherit the machine, and
+  ``ThreadPoolExecutor.submit``, so submitted work runs inside it;
+* ``weakref.finalize``: callbacks registered inside a machine run inside it;
 * references to any of these captured elsewhere before patching
   (``from os import stat``, default arguments), see ``_bindings``.
 """
@@ -303,6 +305,57 @@ def _virtual_names() -> list[str]:
     return names
 
 
+def _run_in(ns: dict[str, Any], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    token = CURRENT.set(ns)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        CURRENT.reset(token)
+
+
+def _pool_submit(real: Callable[..., Any]) -> Callable[..., Any]:
+    """Work submitted to a thread pool inside a machine runs inside it, even
+    on a worker thread started before."""
+
+    def submit(self: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        ns = _get()
+        if ns is not None:
+            return real(self, _run_in, ns, fn, *args, **kwargs)
+        return real(self, fn, *args, **kwargs)
+
+    submit.__doc__ = real.__doc__
+    return submit
+
+
+def _finalize_class(real: type) -> type:
+    """``weakref.finalize`` inside a machine: the callback runs later inside
+    that machine (patched in again), or not at all once it is closed, never
+    on the host (tempfile.TemporaryDirectory's cleanup would rmtree a host
+    directory of the same name)."""
+
+    class finalize(real):  # type: ignore[misc]
+        def __init__(
+            self, obj: Any, func: Callable[..., Any], /, *args: Any, **kwargs: Any
+        ) -> None:
+            ns = _get()
+            if ns is not None:
+                machine = ns["_surface"].machine
+                args = (machine, func, *args)
+                func = _in_machine
+            super().__init__(obj, func, *args, **kwargs)
+
+    finalize.__qualname__ = real.__qualname__
+    finalize.__module__ = real.__module__
+    return finalize
+
+
+def _in_machine(machine: Any, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    if getattr(machine, "_closed", False):
+        return None
+    with machine.patch():
+        return func(*args, **kwargs)
+
+
 def _thread_start(real_start: Callable[..., Any]) -> Callable[..., Any]:
     def start(self: threading.Thread) -> None:
         self._osbox_machine = _get()  # type: ignore[attr-defined]
@@ -383,6 +436,12 @@ def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
 
     for obj, name, value in bootstrap_entries():
         _entry(plan, obj, name, value)
+    import concurrent.futures
+    import weakref
+
+    pool = concurrent.futures.ThreadPoolExecutor
+    _entry(plan, pool, "submit", _pool_submit(pool.submit))
+    _entry(plan, weakref, "finalize", _finalize_class(weakref.finalize))
     thread = threading.Thread
     _entry(plan, thread, "start", _thread_start(thread.start))
     _entry(plan, thread, "_bootstrap_inner", _thread_bootstrap(thread._bootstrap_inner))  # type: ignore[attr-defined]
