@@ -381,3 +381,16 @@ def test_pools_and_finalizers_stay_inside(m: Machine, tmp_path: pathlib.Path) ->
         gc.collect()
     assert (pathlib.Path(name) / "keep").read_text() == "host"
     assert not m.os.path.exists(name)
+
+
+def test_sqlite_attach_of_a_temporary_file_is_refused(m: Machine) -> None:
+    import sqlite3
+
+    with m.patch():
+        db = sqlite3.connect(":memory:")
+        try:
+            with pytest.raises(sqlite3.DatabaseError):
+                db.execute("ATTACH DATABASE '' AS tmp")
+            db.execute("ATTACH DATABASE 'file:scratch?mode=memory' AS scratch")
+        finally:
+            db.close()

@@ -119,14 +119,11 @@ def _in_memory(name: str, uri: bool) -> bool:
 
 def _no_file_attach(action: int, arg1: Any, *rest: Any) -> int:
     """sqlite3 authorizer: ATTACH (and VACUUM INTO, which attaches) only of
-    in-memory databases inside a machine."""
+    in-memory databases inside a machine ('' would be a host temp file)."""
     import sqlite3
 
-    if action == sqlite3.SQLITE_ATTACH and not _in_memory(arg1 or ":memory:", True):
-        if not (arg1 or "").startswith("file:") and arg1 not in ("", ":memory:"):
-            return int(sqlite3.SQLITE_DENY)
-        if (arg1 or "").startswith("file:"):
-            return int(sqlite3.SQLITE_DENY)
+    if action == sqlite3.SQLITE_ATTACH and not _in_memory(arg1 or "", True):
+        return int(sqlite3.SQLITE_DENY)
     return int(sqlite3.SQLITE_OK)
 
 
