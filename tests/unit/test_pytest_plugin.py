@@ -61,3 +61,26 @@ def test_failure_is_reported_with_its_source_line(pytester: pytest.Pytester) -> 
             "*test_inside.py:6: AssertionError*",
         ]
     )
+
+
+def test_put_and_get_copy_host_trees(tmp_path: pathlib.Path) -> None:
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "f.txt").write_text("hello")
+    os.chmod(src / "sub" / "f.txt", 0o640)
+    os.utime(src / "sub" / "f.txt", ns=(1_000_000_000, 2_000_000_123))
+    (src / "link").symlink_to("sub/f.txt")
+    with Machine() as m:
+        m.os.mkdir("/srv")
+        assert m.put(str(src), "/srv") == "/srv/src"  # into a directory, as cp -a
+        st = m.os.stat("/srv/src/sub/f.txt")
+        assert (st.st_mode & 0o777, st.st_mtime_ns) == (0o640, 2_000_000_123)
+        assert m.os.readlink("/srv/src/link") == "sub/f.txt"
+        m.os.mkdir("/srv/src/new")
+        out = tmp_path / "out"
+        out.mkdir()
+        assert m.get("/srv/src", str(out)) == str(out / "src")
+    assert (out / "src" / "sub" / "f.txt").read_text() == "hello"
+    assert (out / "src" / "new").is_dir()
+    with Machine() as m, pytest.raises(OSError):
+        m.put(str(tmp_path / "missing"), "/srv")

@@ -1,7 +1,7 @@
 """``osbox put`` and ``osbox get``: copy files and trees between host and machine.
 
 ``put HOSTPATH VPATH`` copies from the host into the machine and ``get VPATH
-HOSTPATH`` the other way, as ``cp -a SRC DST`` would (see ``_copy``). The
+HOSTPATH`` the other way, as ``cp -a SRC DST`` would (see ``osbox._transfer``). The
 machine side is reached only through ``machine.os``/``machine.open`` and the
 host side only through the real ``os``/``open``: no ``patch()`` is involved.
 
@@ -20,8 +20,8 @@ from contextlib import contextmanager
 import click
 
 from .._machine import Machine
-from ._copy import Side, TreeCopier, count_entries, target_path
-from .common import die, machine_options, open_machine, report_oserror
+from .._transfer import Side, TreeCopier, count_entries, target_path
+from .common import die, machine_options, open_machine, report, report_oserror
 
 __all__ = ["get", "put", "PROGRESS_MIN"]
 
@@ -97,7 +97,7 @@ def _transfer(
         report_oserror(exc, src_path)
         return 1
     with _progress(src, src_path, verb) as advance:
-        copier = TreeCopier(src, dst, skip, advance)
+        copier = TreeCopier(src, dst, skip, advance, report_oserror, report)
         copier.copy(src_path, target)
     return 1 if copier.errors else 0
 

@@ -11,8 +11,9 @@ Existing destinations: a directory is merged into; any other file is
 replaced (removed first, so a symlink at the destination is never written
 through); a directory never replaces a non-directory or the other way round.
 Device nodes are created only on a side that allows them (never the host);
-elsewhere, like sockets, they are skipped with a warning. A failing entry is
-reported and the copy goes on; ``errors`` counts the failures.
+elsewhere, like sockets, they are skipped with a warning. A failing entry
+raises its ``OSError``, unless an ``on_error`` callback is given: then it is
+reported there and the copy goes on; ``errors`` counts the failures.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import stat as st
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from .common import report, report_oserror
 
 __all__ = ["Side", "TreeCopier", "count_entries", "target_path"]
 
@@ -90,7 +89,9 @@ class TreeCopier:
 
     ``skip`` holds ``(st_dev, st_ino)`` of source files never to copy (the
     machine file itself, when putting a host tree that contains it);
-    ``advance`` is called once per source entry (progress display).
+    ``advance`` is called once per source entry (progress display);
+    ``on_error(exc, path)`` receives failures (None: raise them) and
+    ``on_warning(message)`` skipped entries (None: ignore them).
     """
 
     def __init__(
@@ -99,7 +100,11 @@ class TreeCopier:
         dst: Side,
         skip: frozenset[tuple[int, int]] = frozenset(),
         advance: Callable[[], None] | None = None,
+        on_error: Callable[[OSError, str], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
+        self.on_error = on_error
+        self.on_warning = on_warning
         self.src = src
         self.dst = dst
         self.skip = skip
@@ -109,8 +114,14 @@ class TreeCopier:
         self._links: dict[tuple[int, int], str] = {}
 
     def _fail(self, exc: OSError, path: str) -> None:
-        report_oserror(exc, path)
+        if self.on_error is None:
+            raise exc
+        self.on_error(exc, path)
         self.errors += 1
+
+    def _warn(self, message: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(message)
 
     def copy(self, src_path: str, dst_path: str) -> None:
         """Copy ``src_path`` (any file type) to ``dst_path``."""
@@ -167,7 +178,7 @@ class TreeCopier:
         mode = info.st_mode
         key = (info.st_dev, info.st_ino)
         if key in self.skip:
-            report(f"{s}: skipped: it is the machine file being written")
+            self._warn(f"{s}: skipped: it is the machine file being written")
             return
         if info.st_nlink > 1 and key in self._links:
             self._clear(d)
@@ -191,7 +202,7 @@ class TreeCopier:
             dst_os.mknod(d, st.S_IFMT(mode) | 0o600, info.st_rdev)
         else:
             kind = "socket" if st.S_ISSOCK(mode) else "device node"
-            report(f"{s}: skipped: a {kind} is not copied here")
+            self._warn(f"{s}: skipped: a {kind} is not copied here")
             return
         if info.st_nlink > 1:
             self._links[key] = d
