@@ -10,41 +10,16 @@ import os
 import pathlib
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from .conftest import Env
+from .helpers import check, cwd, err
 
 EMPTY_DIR_SIZE = 40  # tmpfs: BOGO_DIRENT_SIZE * 2 ("." and "..")
 DIRENT = 20  # tmpfs: BOGO_DIRENT_SIZE per entry
-
-
-def err(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> OSError:
-    """Call ``fn`` and return the OSError it must raise."""
-    with pytest.raises(OSError) as info:
-        fn(*args, **kwargs)
-    return info.value
-
-
-def check(e: OSError, cls: type[OSError], code: int, filename: Any, filename2: Any = None) -> None:
-    assert type(e) is cls, repr(e)
-    assert e.errno == code, (errno.errorcode.get(e.errno or 0), repr(e))
-    assert e.filename == filename
-    assert e.filename2 == filename2
-
-
-@contextlib.contextmanager
-def cwd(env: Env, path: str | None = None) -> Iterator[None]:
-    """Restore the working directory afterwards (after chdir to ``path``)."""
-    orig = env.os.getcwd()
-    try:
-        if path is not None:
-            env.os.chdir(path)
-        yield
-    finally:
-        env.os.chdir(orig)
 
 
 @contextlib.contextmanager

@@ -8,12 +8,12 @@ import contextlib
 import errno
 import itertools
 import stat
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from .conftest import Env
+from .helpers import raises
 
 _counter = itertools.count()
 
@@ -38,14 +38,6 @@ def opened(env: Env, path: str, flags: int) -> Iterator[int]:
         yield fd
     finally:
         env.os.close(fd)
-
-
-def raises(exc: type[Exception], err: int | None, fn: Callable[..., Any], *a: Any) -> Any:
-    with pytest.raises(exc) as e:
-        fn(*a)
-    if err is not None:
-        assert e.value.errno == err
-    return e.value
 
 
 # ---------------------------------------------------------------- environ

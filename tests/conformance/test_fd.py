@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from .conftest import Env
+from .helpers import raises
 
 
 @contextlib.contextmanager
@@ -33,13 +34,6 @@ def pipe(env: Env, flags: int | None = None) -> Iterator[tuple[int, int]]:
         for fd in fds:
             with contextlib.suppress(OSError):
                 env.os.close(fd)
-
-
-def raises(exc: type[OSError], err: int, fn: Callable[..., Any], *a: Any, **k: Any) -> OSError:
-    with pytest.raises(exc) as e:
-        fn(*a, **k)
-    assert e.value.errno == err
-    return e.value
 
 
 def free_fds(env: Env, n: int) -> int:

@@ -7,26 +7,11 @@ import os
 import pathlib
 import stat
 import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from .conftest import Env
-
-
-def err(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> OSError:
-    """Call ``fn`` and return the OSError it must raise."""
-    with pytest.raises(OSError) as info:
-        fn(*args, **kwargs)
-    return info.value
-
-
-def check(e: OSError, cls: type[OSError], code: int, filename: Any, filename2: Any = None) -> None:
-    assert type(e) is cls, repr(e)
-    assert e.errno == code, (errno.errorcode.get(e.errno or 0), repr(e))
-    assert e.filename == filename
-    assert e.filename2 == filename2
+from .helpers import check, err
 
 
 class FsPath:

@@ -11,15 +11,7 @@ from typing import Any
 import pytest
 
 from .conftest import Env
-
-
-def raises(exc: type[Exception], err: int | None, fn: Any, *a: Any, **k: Any) -> Any:
-    with pytest.raises(exc) as e:
-        fn(*a, **k)
-    if err is not None:
-        assert e.value.errno == err
-    return e.value
-
+from .helpers import raises
 
 # ---------------------------------------------------------------- modes
 

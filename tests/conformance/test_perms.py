@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import stat
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from .conftest import Env
+from .helpers import raises
 
 
 @contextlib.contextmanager
@@ -30,13 +30,6 @@ def umask(env: Env, mask: int) -> Iterator[None]:
         yield
     finally:
         env.os.umask(old)
-
-
-def raises(exc: type[OSError], err: int, fn: Callable[..., Any], *a: Any, **k: Any) -> OSError:
-    with pytest.raises(exc) as e:
-        fn(*a, **k)
-    assert e.value.errno == err
-    return e.value
 
 
 def mode(env: Env, name: str) -> int:

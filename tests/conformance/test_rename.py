@@ -9,38 +9,14 @@ import os
 import pathlib
 import stat
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from .conftest import Env
+from .helpers import check, cwd, err
 
 RENAMES = ["rename", "replace"]
-
-
-def err(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> OSError:
-    """Call ``fn`` and return the OSError it must raise."""
-    with pytest.raises(OSError) as info:
-        fn(*args, **kwargs)
-    return info.value
-
-
-def check(e: OSError, cls: type[OSError], code: int, filename: Any, filename2: Any = None) -> None:
-    assert type(e) is cls, repr(e)
-    assert e.errno == code, (errno.errorcode.get(e.errno or 0), repr(e))
-    assert e.filename == filename
-    assert e.filename2 == filename2
-
-
-@contextlib.contextmanager
-def cwd(env: Env, path: str) -> Iterator[None]:
-    orig = env.os.getcwd()
-    env.os.chdir(path)
-    try:
-        yield
-    finally:
-        env.os.chdir(orig)
 
 
 @contextlib.contextmanager

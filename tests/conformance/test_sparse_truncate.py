@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from .conftest import Env
+from .helpers import raises
 
 MiB = 1 << 20
 PAGE = 4096
@@ -24,13 +25,6 @@ def opened(env: Env, path: str, flags: int, mode: int = 0o644) -> Iterator[int]:
         yield fd
     finally:
         env.os.close(fd)
-
-
-def raises(exc: type[OSError], err: int, fn: Callable[..., Any], *a: Any) -> OSError:
-    with pytest.raises(exc) as e:
-        fn(*a)
-    assert e.value.errno == err
-    return e.value
 
 
 def rw(env: Env, name: str = "f") -> Any:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import stat
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from .conftest import Env
+from .helpers import raises
 
 
 @contextlib.contextmanager
@@ -21,13 +21,6 @@ def opened(env: Env, path: str, flags: int, mode: int = 0o644) -> Iterator[int]:
         yield fd
     finally:
         env.os.close(fd)
-
-
-def raises(exc: type[OSError], err: int, fn: Callable[..., Any], *a: Any, **k: Any) -> OSError:
-    with pytest.raises(exc) as e:
-        fn(*a, **k)
-    assert e.value.errno == err
-    return e.value
 
 
 # ---------------------------------------------------------------- stat_result

@@ -7,12 +7,13 @@ import contextlib
 import errno
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from .conftest import Env
+from .helpers import raises
 
 OLD = 1_000_000_000  # 2001-09-09, an mtime every fresh timestamp is after
 OLD2 = 1_200_000_000
@@ -25,14 +26,6 @@ def opened(env: Env, path: str, flags: int, mode: int = 0o644) -> Iterator[int]:
         yield fd
     finally:
         env.os.close(fd)
-
-
-def raises(exc: type[Exception], err: int | None, fn: Callable[..., Any], *a: Any, **k: Any) -> Any:
-    with pytest.raises(exc) as e:
-        fn(*a, **k)
-    if err is not None:
-        assert e.value.errno == err
-    return e.value
 
 
 def times(env: Env, name: str, follow: bool = True) -> tuple[int, int, int]:

@@ -7,26 +7,13 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from .conftest import Env
-
-
-def err(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> OSError:
-    """Call ``fn`` and return the OSError it must raise."""
-    with pytest.raises(OSError) as info:
-        fn(*args, **kwargs)
-    return info.value
-
-
-def check(e: OSError, cls: type[OSError], code: int, filename: Any, filename2: Any = None) -> None:
-    assert type(e) is cls, repr(e)
-    assert e.errno == code, (errno.errorcode.get(e.errno or 0), repr(e))
-    assert e.filename == filename
-    assert e.filename2 == filename2
+from .helpers import check, cwd, err
 
 
 @contextlib.contextmanager
@@ -36,16 +23,6 @@ def dirfd(env: Env, path: str) -> Iterator[int]:
         yield fd
     finally:
         env.os.close(fd)
-
-
-@contextlib.contextmanager
-def cwd(env: Env, path: str) -> Iterator[None]:
-    orig = env.os.getcwd()
-    env.os.chdir(path)
-    try:
-        yield
-    finally:
-        env.os.chdir(orig)
 
 
 def entries(env: Env, path: Any) -> dict[Any, Any]:
