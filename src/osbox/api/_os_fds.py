@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from errno import EBADF
 from typing import Any
 
-from ..kernel import sys_attr, sys_file, sys_proc
+from ..kernel import sys_attr, sys_copy, sys_file, sys_proc
 from ..kernel.devices import console_isatty
 from ..kernel.errors import KernelError, oserror
 from ._base import OsBase
@@ -240,7 +240,7 @@ class FdCalls(OsBase):
         input position. Errors: EBADF, EINVAL."""
         try:
             off = None if offset is None else _index(offset)
-            return sys_file.sendfile(self.proc, fd_arg(out_fd), fd_arg(in_fd), off, _index(count))
+            return sys_copy.sendfile(self.proc, fd_arg(out_fd), fd_arg(in_fd), off, _index(count))
         except KernelError as e:
             raise_os(e)
 
@@ -256,7 +256,7 @@ class FdCalls(OsBase):
         if _index(count) < 0:
             raise ValueError("negative value for 'count' not allowed")
         try:
-            return sys_file.copy_file_range(
+            return sys_copy.copy_file_range(
                 self.proc,
                 fd_arg(src),
                 fd_arg(dst),
@@ -325,7 +325,7 @@ class FdCalls(OsBase):
         if _index(count) < 0:
             raise ValueError("negative value for 'count' not allowed")
         try:
-            return sys_file.splice(
+            return sys_copy.splice(
                 self.proc,
                 fd_arg(src),
                 fd_arg(dst),
