@@ -183,30 +183,16 @@ class Machine:
         """Copy a host file or tree into the machine as ``cp -a`` would
         (modes, ns times, symlinks, hard links, owners); returns where it
         landed. Errors: the ``OSError`` of the first entry that fails."""
-        import builtins
-        import os as host_os
+        from ._transfer import copy_tree, host_side, machine_side
 
-        from ._transfer import Side, TreeCopier, target_path
-
-        src = Side(host_os, builtins.open)
-        dst = Side(self.os, self.open, devices=True)
-        where = target_path(src, host_path, dst, vpath)
-        TreeCopier(src, dst).copy(host_path, where)
-        return where
+        return copy_tree(host_side(), host_path, machine_side(self), vpath)
 
     def get(self, vpath: str, host_path: str) -> str:
         """Copy a machine file or tree out to the host, as ``put`` the other
         way (device nodes are never created on the host)."""
-        import builtins
-        import os as host_os
+        from ._transfer import copy_tree, host_side, machine_side
 
-        from ._transfer import Side, TreeCopier, target_path
-
-        src = Side(self.os, self.open, devices=True)
-        dst = Side(host_os, builtins.open)
-        where = target_path(src, vpath, dst, host_path)
-        TreeCopier(src, dst).copy(vpath, where)
-        return where
+        return copy_tree(machine_side(self), vpath, host_side(), host_path)
 
     # -- lifecycle ---------------------------------------------------------------------
     def sync(self) -> None:

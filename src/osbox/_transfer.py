@@ -18,13 +18,23 @@ reported there and the copy goes on; ``errors`` counts the failures.
 
 from __future__ import annotations
 
+import builtins
 import errno
+import os
 import stat as st
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Side", "TreeCopier", "count_entries", "target_path"]
+__all__ = [
+    "Side",
+    "TreeCopier",
+    "copy_tree",
+    "count_entries",
+    "host_side",
+    "machine_side",
+    "target_path",
+]
 
 CHUNK = 1 << 20
 
@@ -41,6 +51,25 @@ class Side:
     def join(self, *parts: str) -> str:
         joined: str = self.os.path.join(*parts)
         return joined
+
+
+def host_side() -> Side:
+    """The host filesystem (device nodes are never created on it)."""
+    return Side(os, builtins.open, devices=False)
+
+
+def machine_side(machine: Any) -> Side:
+    """A machine's filesystem (an ``osbox.Machine``); its kernel decides
+    which devices may exist."""
+    return Side(machine.os, machine.open, devices=True)
+
+
+def copy_tree(src: Side, src_path: str, dst: Side, dst_path: str) -> str:
+    """``cp -a SRC DST`` between two sides; returns where the copy landed.
+    Errors: the ``OSError`` of the first entry that fails."""
+    where = target_path(src, src_path, dst, dst_path)
+    TreeCopier(src, dst).copy(src_path, where)
+    return where
 
 
 def target_path(src: Side, src_path: str, dst: Side, dst_path: str) -> str:

@@ -14,8 +14,6 @@ from stat import S_IFDIR, S_IFLNK, S_IFREG, S_ISDIR, S_ISREG
 from types import GenericAlias
 from typing import Any, Protocol
 
-from ..stores.base import S_IFMT
-
 __all__ = ["DirEntry", "ScandirIterator"]
 
 
@@ -119,7 +117,3 @@ class ScandirIterator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def type_bits(mode: int) -> int:
-    return mode & S_IFMT

@@ -11,7 +11,6 @@ on stderr when stderr is a terminal.
 
 from __future__ import annotations
 
-import builtins
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -19,24 +18,13 @@ from contextlib import contextmanager
 
 import click
 
-from .._machine import Machine
-from .._transfer import Side, TreeCopier, count_entries, target_path
+from .._transfer import Side, TreeCopier, count_entries, host_side, machine_side, target_path
 from .common import die, machine_options, open_machine, report, report_oserror
 
 __all__ = ["get", "put", "PROGRESS_MIN"]
 
 PROGRESS_MIN = 100
 SQLITE_SIDECARS = ("", "-wal", "-shm", "-journal")
-
-
-def host_side() -> Side:
-    """The host filesystem (device nodes are never created on it)."""
-    return Side(os, builtins.open, devices=False)
-
-
-def machine_side(machine: Machine) -> Side:
-    """A machine's filesystem; its kernel decides which devices may exist."""
-    return Side(machine.os, machine.open, devices=True)
 
 
 def _interactive() -> bool:
