@@ -240,16 +240,14 @@ class PathCalls(OsBase):
                 return sys_namespace.unlinkat(self.proc, None, path)
             except KernelError as e:
                 raise_os(e, path)
-        p = path_arg("unlink", "path", path)
-        assert p.s is not None
-        try:
-            sys_namespace.unlinkat(self.proc, dirfd_arg(dir_fd), p.s)
-        except KernelError as e:
-            raise_os(e, p.obj)
+        self._unlink("unlink", path, dir_fd)
 
     def remove(self, path: Any, *, dir_fd: Any = None) -> None:
         """os.remove: the same as ``unlink``."""
-        p = path_arg("remove", "path", path)
+        self._unlink("remove", path, dir_fd)
+
+    def _unlink(self, func: str, path: Any, dir_fd: Any) -> None:
+        p = path_arg(func, "path", path)
         assert p.s is not None
         try:
             sys_namespace.unlinkat(self.proc, dirfd_arg(dir_fd), p.s)
