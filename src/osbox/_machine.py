@@ -8,6 +8,7 @@ cwd ``/``, a small default environment that is never the host's.
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,10 +16,13 @@ from stat import S_IFCHR
 from types import ModuleType
 from typing import Any
 
+from ._runtime import Runtime
 from .api.osmodule import make_os_module
 from .kernel import sys_file, sys_namespace
+from .kernel.binfmt import stub_bytes
 from .kernel.cred import Cred
 from .kernel.devices import DEVICES
+from .kernel.errors import KernelError
 from .kernel.file import OpenFile
 from .kernel.kernel import Kernel
 from .kernel.process import Process
@@ -44,6 +48,7 @@ DEFAULT_ENV = {
     "PWD": "/",
 }
 DEFAULT_CPUS = 2
+MULTICALL = "/usr/lib/osbox/programs"  # the one stub every /usr/bin program links to
 PASSWD = "root:x:0:0:root:/root:/bin/sh\n"
 GROUP = "root:x:0:\n"
 
@@ -103,12 +108,14 @@ class Machine:
             self.proc: Process = self.kernel.spawn(None, Cred(0, 0, (0,)), root, root, environ)
             if saved is None:
                 self._skeleton()
+            self._programs()
             if config != saved:
                 self.store.save_config(config)
             self.store.set_capacity(config["capacity_bytes"], config["capacity_inodes"])
             self._console(self.proc)
         self.os: ModuleType = make_os_module(self.proc, self)
         self.open = self.os.open_file
+        self.runtime = Runtime(self)
 
     # -- configuration -------------------------------------------------------------
     @property
@@ -170,6 +177,59 @@ class Machine:
                 sys_file.close(proc, fd)
         finally:
             proc.umask = old
+
+    def _programs(self) -> None:
+        """The program tree, if the machine has none yet (a new machine, or
+        one made before osbox had programs): ``/usr/bin`` holds an
+        executable per program (``kernel/binfmt.py``), ``/bin`` and
+        ``/sbin`` link to ``usr/bin`` and ``usr/sbin`` as on merged-/usr Debian.
+        The stubs are hard links of one multi-call stub (``MULTICALL``)."""
+        proc = self.proc
+        try:
+            sys_namespace.mkdirat(proc, None, "/usr", 0o755)
+        except KernelError:
+            return
+        from ._runtime import _programs
+
+        old = proc.umask
+        proc.umask = 0
+        try:
+            for path in ("/usr/bin", "/usr/sbin", "/usr/lib", "/usr/local", "/usr/local/bin"):
+                sys_namespace.mkdirat(proc, None, path, 0o755)
+            for link, target in (("/bin", "usr/bin"), ("/sbin", "usr/sbin"), ("/lib", "usr/lib")):
+                sys_namespace.symlinkat(proc, target, None, link)
+            sys_namespace.mkdirat(proc, None, MULTICALL.rsplit("/", 1)[0], 0o755)
+            fd = sys_file.openat(proc, None, MULTICALL, sys_file.O_CREAT | 1, 0o755)
+            sys_file.write(proc, fd, stub_bytes("*"))
+            sys_file.close(proc, fd)
+            for name in sorted(_programs()):
+                sys_namespace.linkat(proc, None, MULTICALL, None, "/usr/bin/" + name, False)
+        finally:
+            proc.umask = old
+
+    def run(
+        self,
+        argv: list[str],
+        *,
+        input: bytes | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run ``argv`` as a new process of this machine (``PATH`` searched,
+        a child of process 1) and wait for it, as ``subprocess.run`` with
+        ``capture_output=True``: stdin is ``input``, stdout and stderr are
+        captured; ``env`` replaces the environment, ``cwd`` is a machine path.
+        Raises ``FileNotFoundError``/``PermissionError`` when ``argv[0]``
+        cannot be executed and ``subprocess.TimeoutExpired`` (after SIGKILL)
+        on timeout."""
+        from ._runtime import run
+
+        return run(self, list(argv), input, cwd, env, timeout)
+
+    def sh(self, command: str, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+        """``run(["sh", "-c", command], **kwargs)``."""
+        return self.run(["sh", "-c", command], **kwargs)
 
     def _console(self, proc: Process) -> None:
         """fds 0-2 of process 1 are the host terminal (see ``kernel.devices``)."""

@@ -307,9 +307,10 @@ def test_split_args() -> None:
 
 def test_ls(db: str) -> None:
     assert invoke("ls", "--machine", db, "/data").stdout == "hello.txt\nlink\nsub\n"
-    assert invoke("ls", "--machine", db).stdout == "data\ndev\netc\nhome\nroot\ntmp\n"
+    top = ["bin", "data", "dev", "etc", "home", "lib", "root", "sbin", "tmp", "usr"]
+    assert invoke("ls", "--machine", db).stdout.splitlines() == top
     result = invoke("ls", "--memory", "-a", "/")
-    assert result.stdout.splitlines() == [".", "..", "dev", "etc", "home", "root", "tmp"]
+    assert result.stdout.splitlines() == [".", ".."] + [n for n in top if n != "data"]
 
 
 def test_ls_all_on_machine_file(db: str) -> None:
@@ -367,9 +368,13 @@ def test_tree(db: str) -> None:
         """
     )
     everything = invoke("tree", "--machine", db, "-a").stdout
-    assert everything.startswith("/\n├── data\n│   ├── .hidden\n")
-    assert everything.endswith("\n\n8 directories, 12 files\n")
-    assert "└── tmp\n" in everything
+    assert everything.startswith("/\n├── bin -> usr/bin\n├── data\n│   ├── .hidden\n")
+    with osbox.Machine(db) as m:
+        programs = len(m.os.listdir("/usr/bin"))
+    # the skeleton's 8 directories and 12 files, plus /usr's 7 directories,
+    # the bin, sbin and lib links, the multi-call stub and a link per program
+    assert everything.endswith(f"\n\n15 directories, {16 + programs} files\n")
+    assert "├── tmp\n" in everything
     shallow = invoke("tree", "--machine", db, "-L", "1", "/data").stdout
     assert shallow.endswith("└── sub\n\n1 directory, 2 files\n")
     assert invoke("tree", "--machine", db, "/nope").exit_code == 1

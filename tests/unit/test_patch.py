@@ -16,6 +16,7 @@ import threading
 import types
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -143,12 +144,20 @@ def test_nested_machines_restore_the_outer() -> None:
             assert os.path.exists("/outer")
 
 
-def test_subprocess_cannot_start_host_processes(m: Machine) -> None:
+def test_subprocess_runs_machine_processes_not_host_ones(m: Machine, tmp_path: Path) -> None:
+    marker = tmp_path / "child-wrote"
+    m.os.makedirs(str(tmp_path))
+    code = f"import os; open({str(marker)!r}, 'w').write(str(os.getpid()))"
     with m.patch():
-        with pytest.raises(OSError) as e:
-            subprocess.run(["true"], check=False)
-    assert e.value.errno == 38
-    assert subprocess.run(["true"], check=False).returncode == 0
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+        assert r.returncode == 0, r.stderr
+        with open(marker) as f:
+            child_pid = int(f.read())
+        assert child_pid > 1 and child_pid != os.getpid()
+        with pytest.raises(FileNotFoundError):
+            subprocess.run(["no-such-program-anywhere"], check=False)
+    assert not marker.exists()
+    assert subprocess.run(["true"], check=False).returncode == 0  # the host's, outside
 
 
 def test_pwd_and_grp_answer_from_the_machine(m: Machine) -> None:

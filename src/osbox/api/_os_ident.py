@@ -81,18 +81,6 @@ class IdentCalls(OsBase):
         c = self.proc.cred
         return c.gid, c.egid, c.sgid
 
-    def getpgrp(self) -> int:
-        return self.proc.pid
-
-    def getpgid(self, pid: int) -> int:
-        return self.proc.pid if _index(pid) in (0, self.proc.pid) else self._no_such_process()
-
-    def getsid(self, pid: int) -> int:
-        return self.proc.pid if _index(pid) in (0, self.proc.pid) else self._no_such_process()
-
-    def _no_such_process(self) -> int:
-        raise oserror(3)
-
     def _set(self, fn: Any, *values: Any, kind: str = "uid") -> None:
         ids = [id_arg(v, kind) for v in values]
         try:
@@ -197,8 +185,12 @@ class IdentCalls(OsBase):
             _host_abort()
 
     def _exit(self, status: int) -> None:
-        """os._exit: make the machine durable, then end the host process as
-        a real ``_exit`` would."""
+        """os._exit: end the process at once. A process the machine's runtime
+        runs ends alone; process 1, the host program, makes the machine
+        durable and ends the host process as a real ``_exit`` would."""
+        launcher = self.proc.k.launcher
+        if launcher is not None and self.proc.thread is not None:
+            launcher.exit(self.proc, (_index(status) & 0xFF) << 8)
         try:
             self.sync()
         finally:

@@ -27,14 +27,23 @@ from ._fileio import VFileIO, open_file
 from ._os_fds import FdCalls
 from ._os_ident import IdentCalls
 from ._os_paths import PathCalls
+from ._os_procs import ProcCalls
 from ._pathmod import make_path_module, rebind
+from ._select import make_poll, make_select
 from ._users import make_grp_module, make_pwd_module
 
 __all__ = ["OsSurface", "make_os_module", "enosys", "HOST_PURE"]
 
 
-class OsSurface(PathCalls, FdCalls, IdentCalls):
+class OsSurface(ProcCalls, PathCalls, FdCalls, IdentCalls):
     """All ``os`` calls of one process."""
+
+
+# Private surface methods the module exposes: os.py's spawn core (which
+# os.py's spawn* functions call by name) and the runtime's extensions.
+_PRIVATE = frozenset(
+    {"_exit", "_spawnvef", "_fork_call", "_fork_exec", "_sigaction", "_sleep", "_proc_table"}
+)
 
 
 # Host functions that compute without touching any host state osbox models.
@@ -68,12 +77,6 @@ HOST_PURE = frozenset(
         "_get_exports_list",
         "_fscodec",
     }
-)
-
-# os.py functions that would start host processes: ENOSYS until processes exist.
-_PROCESS_PY = frozenset(
-    {"popen", "_execvpe", "_spawnvef", "system"}
-    | {n for n in dir(_os) if n.startswith(("exec", "spawn"))}
 )
 
 
@@ -111,7 +114,7 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
         if (
             name.startswith("__")
             or name in ("proc", "dev", "machine")
-            or (name.startswith("_") and name != "_exit")
+            or (name.startswith("_") and name not in _PRIVATE)
         ):
             continue
         ns[name] = getattr(surface, name)
@@ -160,11 +163,9 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
             isinstance(value, types.FunctionType)
             and value.__globals__ is host
             and name not in HOST_PURE
+            and not hasattr(OsSurface, name)
         ):
             mod_ns[name] = rebind(value, mod_ns)
-    for name in _PROCESS_PY:
-        if name in host:
-            mod_ns[name] = enosys(name)
     mod_ns["fdopen"] = fdopen
     mod_ns["path"] = make_path_module(module)
     mod_ns["open_file"] = vopen  # the builtins.open of this process (not an os name)
@@ -178,7 +179,10 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
         host_set = host[set_name]
         mod_ns[set_name] = {mod_ns[f.__name__] for f in host_set if f.__name__ in mod_ns}
     mod_ns["_surface"] = surface
+    surface._vopen = vopen
     mod_ns["_pwd"] = make_pwd_module(vopen)  # not os names: what patch serves pwd/grp from
     mod_ns["_grp"] = make_grp_module(vopen)
     mod_ns["_fcntl"] = make_fcntl_module(proc)
+    mod_ns["_poll"] = make_poll(proc)  # not os names: select.poll and select.select
+    mod_ns["_select"] = make_select(proc)
     return module

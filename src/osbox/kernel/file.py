@@ -89,6 +89,16 @@ class FdTable:
             self.cloexec.discard(fd)
         return fd
 
+    def clone(self) -> FdTable:
+        """The child's table after fork(2): the same open file descriptions
+        (one more reference each) at the same numbers, with close-on-exec."""
+        t = FdTable(self.limit)
+        t.files = dict(self.files)
+        t.cloexec = set(self.cloexec)
+        for f in t.files.values():
+            f.refs += 1
+        return t
+
     def remove(self, fd: int) -> OpenFile:
         """Take ``fd`` out of the table; EBADF if it is not open. The caller
         drops the reference."""

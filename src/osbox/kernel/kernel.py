@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..stores.base import Inode, Store
 from .cred import Cred
@@ -69,6 +69,14 @@ class Kernel:
         self.fifos: dict[int, Pipe] = {}
         self.processes: dict[int, Process] = {}
         self.next_pid = 1
+        # Parents wait on it for a child's exit, stop or continue (wait4).
+        self.proc_cond = threading.Condition(self.rlock)
+        self.adopted: set[int] = set()  # orphans pid 1 reaps as init does
+        self.max_procs: int | None = None  # live (non-zombie) processes allowed
+        # Runs a program image in a process (set by the runtime above the
+        # kernel, as Linux's binfmt handlers are registered); see sys_task.
+        self.launcher: Any = None
+        self.exec_aliases: dict[str, str] = {}  # host paths known as programs (binfmt)
         self.ns_gen = 0  # bumped whenever a directory moves or goes: cwd caches check it
         # The dentry cache (see namei): positive path lookups by root, for
         # stores with live inodes; emptied whenever a dentry goes or moves.

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import threading
 from errno import EAGAIN, EPIPE
-from typing import Any
+from signal import SIGPIPE
+from typing import TYPE_CHECKING, Any
 
 from .errors import KernelError
+from .signals import check, deliver, wait_event
+
+if TYPE_CHECKING:
+    from .process import Process
 
 __all__ = ["PIPE_BUF", "PIPE_SIZE", "Pipe"]
 
@@ -33,27 +38,33 @@ class Pipe:
         self.cond = threading.Condition(lock)
         self.node: Any = None  # the Inode fstat reports for an anonymous pipe
 
-    def read(self, n: int, nonblock: bool) -> bytes:
-        """Return up to ``n`` bytes; b"" at EOF. Called with the lock held."""
+    def read(self, n: int, nonblock: bool, proc: Process | None = None) -> bytes:
+        """Return up to ``n`` bytes; b"" at EOF. Called with the lock held;
+        ``proc``, the reader, may be ended or interrupted by a signal."""
         while not self.buf:
             if self.writers == 0 or n == 0:
                 return b""
             if nonblock:
                 raise KernelError(EAGAIN)
-            self.cond.wait()
+            wait_event(proc, self.cond)
         data = bytes(self.buf[:n])
         del self.buf[:n]
         self.cond.notify_all()
         return data
 
-    def write(self, data: bytes, nonblock: bool) -> int:
-        """Write ``data``; return the count written. Called with the lock held."""
+    def write(self, data: bytes, nonblock: bool, proc: Process | None = None) -> int:
+        """Write ``data``; return the count written. Called with the lock held.
+        With no reader left, the writer gets SIGPIPE (unless it ignores it,
+        as Python programs do) and EPIPE."""
         total = 0
         size = len(data)
         while True:
             if self.readers == 0:
                 if total:
                     return total
+                if proc is not None:
+                    deliver(proc, SIGPIPE)
+                    check(proc)
                 raise KernelError(EPIPE)
             room = PIPE_SIZE - len(self.buf)
             left = size - total
@@ -68,7 +79,7 @@ class Pipe:
                 if total:
                     return total
                 raise KernelError(EAGAIN)
-            self.cond.wait()
+            wait_event(proc, self.cond)
 
     def close_end(self, writer: bool) -> None:
         if writer:

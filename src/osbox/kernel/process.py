@@ -1,13 +1,18 @@
 """Virtual processes: the per-process state every syscall runs against.
 
-A ``Process`` is analogous to Linux's ``task_struct`` as far as files are
-concerned: pid and parent pid, credentials, cwd and root (held as inode
-references, like ``struct fs_struct``), umask, the fd table and the
-environment. Processes share only the kernel (and so the filesystem).
+A ``Process`` is analogous to Linux's ``task_struct``: pid and parent pid,
+process group and session, credentials, cwd and root (held as inode
+references, like ``struct fs_struct``), umask, the fd table, the environment,
+the program image (argv, exe), the run state (``R`` running, ``S`` sleeping
+in a wait, ``T`` stopped, ``Z`` zombie) with its wait status once it has
+ended, and its signal state. Processes share only the kernel (and so the
+filesystem, pipes and the process table).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .cred import Cred
@@ -26,6 +31,8 @@ class Process:
         "k",
         "pid",
         "ppid",
+        "pgid",
+        "sid",
         "cred",
         "cwd",
         "root",
@@ -33,6 +40,18 @@ class Process:
         "fds",
         "environ",
         "cwd_cache",
+        "argv",
+        "exe",
+        "state",
+        "status",
+        "start_ns",
+        "fatal",
+        "pending",
+        "handlers",
+        "ignored",
+        "waiting_on",
+        "reported",
+        "thread",
     )
 
     def __init__(
@@ -49,6 +68,8 @@ class Process:
         self.k = k
         self.pid = pid
         self.ppid = ppid
+        self.pgid = pid
+        self.sid = pid
         self.cred = cred
         self.cwd = cwd
         self.root = root
@@ -56,6 +77,18 @@ class Process:
         self.fds = FdTable()
         self.environ = environ
         self.cwd_cache: tuple[int, str] | None = None
+        self.argv: list[str] = []
+        self.exe = ""
+        self.state = "R"
+        self.status = 0  # the wait status, once a zombie
+        self.start_ns = k.now()
+        self.fatal = 0  # a signal whose default action ends the process, not yet acted on
+        self.pending: list[int] = []  # caught signals not yet handled
+        self.handlers: dict[int, Callable[[int], None]] = {}
+        self.ignored: set[int] = set()
+        self.waiting_on: threading.Condition | None = None
+        self.reported = 0  # a stop (or continue) event its parent has yet to collect
+        self.thread: threading.Thread | None = None
         k.ref(cwd)
         k.ref(root)
 

@@ -112,7 +112,7 @@ def splice(
         if count == 0:
             return 0
         if src.pipe is not None:
-            data = src.pipe.read(count, bool(flags & 2 or src.flags & O_NONBLOCK))
+            data = src.pipe.read(count, bool(flags & 2 or src.flags & O_NONBLOCK), proc)
         else:
             data = _read_file(proc, src, count, off_in)
         if not data:

@@ -34,6 +34,7 @@ from .file import OpenFile
 from .namei import MAXSYMLINKS, _walk, check_path, lookup, start_dir
 from .pipe import Pipe
 from .process import Process
+from .signals import wait_event
 from .sys_namespace import create_owner, may_create
 
 __all__ = [
@@ -241,7 +242,7 @@ def _open_fifo(proc: Process, f: OpenFile, ino: int, acc: int, nonblock: bool) -
         pipe.cond.notify_all()
         if not nonblock:
             while pipe.writers == 0:
-                pipe.cond.wait()
+                wait_event(proc, pipe.cond)
     elif acc == 1:
         if nonblock and pipe.readers == 0:
             f.pipe = None
@@ -249,7 +250,7 @@ def _open_fifo(proc: Process, f: OpenFile, ino: int, acc: int, nonblock: bool) -
         pipe.writers += 1
         pipe.cond.notify_all()
         while pipe.readers == 0:
-            pipe.cond.wait()
+            wait_event(proc, pipe.cond)
     else:
         pipe.readers += 1
         pipe.writers += 1
@@ -367,7 +368,7 @@ def _read_file(proc: Process, f: OpenFile, n: int, pos: int | None) -> bytes:
     if f.pipe is not None:
         if pos is not None:
             raise KernelError(ESPIPE)
-        return f.pipe.read(n, bool(f.flags & O_NONBLOCK))
+        return f.pipe.read(n, bool(f.flags & O_NONBLOCK), proc)
     if f.console is not None:
         return devices.console_read(f.console, n)
     return devices.dev_read(f.rdev, n)
@@ -432,7 +433,7 @@ def _write_file(proc: Process, f: OpenFile, data: bytes, pos: int | None) -> int
     if f.pipe is not None:
         if pos is not None:
             raise KernelError(ESPIPE)
-        return f.pipe.write(data, bool(f.flags & O_NONBLOCK))
+        return f.pipe.write(data, bool(f.flags & O_NONBLOCK), proc)
     if f.console is not None:
         return devices.console_write(f.console, data)
     return devices.dev_write(f.rdev, data)

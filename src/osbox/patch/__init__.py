@@ -19,14 +19,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._install import CURRENT, install, uninstall
 
 if TYPE_CHECKING:
     from .._machine import Machine
 
-__all__ = ["patched", "current_machine"]
+__all__ = ["patched", "patched_os", "current_machine"]
 
 _lock = threading.Lock()
 _depth = 0
@@ -44,12 +44,20 @@ def current_machine() -> Machine | None:
 @contextmanager
 def patched(machine: Machine) -> Iterator[None]:
     """Run the body with ``machine`` as the OS of the current context."""
+    with patched_os(machine.os):
+        yield
+
+
+@contextmanager
+def patched_os(os_module: Any) -> Iterator[None]:
+    """Run the body with ``os_module`` (the ``os`` of one virtual process,
+    ``api.osmodule.make_os_module``) as the OS of the current context."""
     global _depth
     with _lock:
         if _depth == 0:
             install()
         _depth += 1
-    token = CURRENT.set(vars(machine.os))
+    token = CURRENT.set(vars(os_module))
     saved_tempdir = _swap_tempdir(None)
     try:
         yield

@@ -20,8 +20,10 @@ Patched entry points:
 * ``sys.meta_path``: modules stored in machine directories on ``sys.path``
   import from the machine, and importlib's file helpers (used by
   py_compile, compileall, pip) act on machine paths (``_importer``);
-* ``subprocess._fork_exec`` and ``_posixsubprocess.fork_exec``, which would
-  start host processes: inside a machine they raise ENOSYS;
+* ``subprocess._fork_exec`` and ``_posixsubprocess.fork_exec``: inside a
+  machine the machine's runtime starts the child (``api/_os_procs.py``);
+* ``select.poll``/``select.select`` (and ``selectors.PollSelector``'s
+  poll class): readiness of the machine's fds (``api/_select.py``);
 * ``threading.Thread`` start-up, so new threads inherit the machine, and
   ``ThreadPoolExecutor.submit``, so submitted work runs inside it;
 * ``weakref.finalize``: callbacks registered inside a machine run inside it;
@@ -51,7 +53,7 @@ CURRENT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
 )
 _get = CURRENT.get
 
-_PYTHON_LEVEL_OVERRIDES = ("popen", "fdopen")
+_PYTHON_LEVEL_OVERRIDES = ("popen", "fdopen", "_spawnvef")
 _SETS = ("supports_dir_fd", "supports_fd", "supports_follow_symlinks", "supports_effective_ids")
 
 _rebinder = Rebinder()
@@ -211,22 +213,48 @@ def _mmap_class(real: type) -> type:
 
 
 def _open_dispatcher(real: Callable[..., Any]) -> Callable[..., Any]:
+    from ..api._fileio import open_file
+
+    fspath = os.fspath
+
     def open(*args: Any, **kwargs: Any) -> Any:  # noqa: A001 - it is builtins.open
         ns = _get()
         if ns is None:
             return real(*args, **kwargs)
-        return ns["open_file"](*args, **kwargs)
+        # ns["open_file"] is open_file over the process's raw file class,
+        # ns["_FileIO"]: calling it directly saves a frame on every open().
+        return open_file(ns["_FileIO"], fspath, *args, **kwargs)
 
     open.__doc__ = real.__doc__
     open.__wrapped__ = real  # type: ignore[attr-defined]
     return open
 
 
-def _no_host_processes(real: Callable[..., Any]) -> Callable[..., Any]:
-    def fork_exec(*args: Any, **kwargs: Any) -> Any:
-        if _get() is None:
+def _key_dispatcher(key: str, real: Callable[..., Any]) -> Callable[..., Any]:
+    """A dispatcher to ``ns[key]``: for select.poll and select.select, whose
+    machine versions are not ``os`` names."""
+
+    def dispatch(*args: Any, **kwargs: Any) -> Any:
+        ns = _get()
+        if ns is None:
             return real(*args, **kwargs)
-        raise OSError(38, "Function not implemented: osbox machines cannot start host processes")
+        return ns[key](*args, **kwargs)
+
+    dispatch.__name__ = real.__name__
+    dispatch.__doc__ = real.__doc__
+    dispatch.__wrapped__ = real  # type: ignore[attr-defined]
+    return dispatch
+
+
+def _fork_exec_dispatcher(real: Callable[..., Any]) -> Callable[..., Any]:
+    """``_posixsubprocess.fork_exec``: inside a machine, the machine's process
+    runtime starts the child (``ProcCalls._fork_exec``), never the host."""
+
+    def fork_exec(*args: Any, **kwargs: Any) -> Any:
+        ns = _get()
+        if ns is None:
+            return real(*args, **kwargs)
+        return ns["_fork_exec"](*args, **kwargs)
 
     fork_exec.__wrapped__ = real  # type: ignore[attr-defined]
     return fork_exec
@@ -425,10 +453,19 @@ def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
     dispatchers[sqlite3.connect] = guard
     _entry(plan, sqlite3, "connect", guard)
     import _posixsubprocess
+    import select
+    import selectors
     import subprocess
 
-    _entry(plan, _posixsubprocess, "fork_exec", _no_host_processes(_posixsubprocess.fork_exec))
-    _entry(plan, subprocess, "_fork_exec", _no_host_processes(subprocess._fork_exec))  # type: ignore[attr-defined]
+    for name, key in (("poll", "_poll"), ("select", "_select")):
+        d = _key_dispatcher(key, getattr(select, name))
+        dispatchers[getattr(select, name)] = d
+        _entry(plan, select, name, d)
+        if name == "poll":
+            _entry(plan, selectors.PollSelector, "_selector_cls", staticmethod(d))
+
+    _entry(plan, _posixsubprocess, "fork_exec", _fork_exec_dispatcher(_posixsubprocess.fork_exec))
+    _entry(plan, subprocess, "_fork_exec", _fork_exec_dispatcher(subprocess._fork_exec))  # type: ignore[attr-defined]
     from ._importer import bootstrap_entries
 
     for obj, name, value in bootstrap_entries():
