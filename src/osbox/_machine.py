@@ -69,8 +69,19 @@ class Machine:
     Configuration given to a new machine is saved with it; given when
     reopening, it replaces the saved value.
 
+    Resource limits (default: none), kept with the machine like the rest:
+
+    * ``max_processes``: live processes at once; beyond it fork/spawn/
+      subprocess fail with EAGAIN (``BlockingIOError``), as RLIMIT_NPROC;
+    * ``command_timeout``: seconds a process started inside the machine may
+      run; then it gets SIGKILL (a shell reports ``Killed``, status 137);
+    * ``max_output_bytes``: bytes a process may write to pipes; the write
+      that passes it fails with EFBIG and the process gets SIGXFSZ, as
+      RLIMIT_FSIZE does for files.
+
     Raises ``osbox.MachineFileError`` for a file that is not an osbox
-    machine, is corrupt, or comes from a newer osbox.
+    machine, is corrupt, or comes from a newer osbox; ``ValueError`` for a
+    limit that is not positive.
     """
 
     def __init__(
@@ -81,6 +92,9 @@ class Machine:
         capacity_inodes: int | None = None,
         uname: dict[str, str] | None = None,
         cpu_count: int | None = None,
+        max_processes: int | None = None,
+        command_timeout: float | None = None,
+        max_output_bytes: int | None = None,
     ) -> None:
         self.path = path
         self._closed = False
@@ -93,6 +107,17 @@ class Machine:
         config.setdefault("cpu_count", DEFAULT_CPUS)
         config.setdefault("capacity_bytes", None)
         config.setdefault("capacity_inodes", None)
+        limits = {
+            "max_processes": max_processes,
+            "command_timeout": command_timeout,
+            "max_output_bytes": max_output_bytes,
+        }
+        for key, value in limits.items():
+            config.setdefault(key, None)
+            if value is not None:
+                if value <= 0:
+                    raise ValueError(f"{key} must be positive, not {value!r}")
+                config[key] = value
         if uname is not None:
             config["uname"] = {**config["uname"], **uname}
         if cpu_count is not None:
@@ -106,12 +131,15 @@ class Machine:
         root = self.kernel.root_ino
         with lock:
             self.proc: Process = self.kernel.spawn(None, Cred(0, 0, (0,)), root, root, environ)
+            self.proc.argv = ["init"]
             if saved is None:
                 self._skeleton()
             self._programs()
             if config != saved:
                 self.store.save_config(config)
             self.store.set_capacity(config["capacity_bytes"], config["capacity_inodes"])
+            self.kernel.max_procs = config["max_processes"]
+            self.kernel.max_output = config["max_output_bytes"]
             self._console(self.proc)
         self.os: ModuleType = make_os_module(self.proc, self)
         self.open = self.os.open_file

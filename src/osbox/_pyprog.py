@@ -127,7 +127,8 @@ def python(ctx: Context) -> int:
             break
         args = args[1:]  # -u -B -E -I -s -S -O -q -b -d: accepted, no effect here
     vos = ctx.os
-    vos._sigaction(int(signal.SIGPIPE), signal.SIG_IGN)
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # as CPython's startup does
+        vos._sigaction(int(sig), signal.SIG_IGN)
     enc = {"encoding": "utf-8", "errors": "surrogateescape"}
     stdin = io.TextIOWrapper(vos.open_file(0, "rb", closefd=False), **enc)  # type: ignore[arg-type]
     stdout = io.TextIOWrapper(vos.open_file(1, "wb", closefd=False), **enc)  # type: ignore[arg-type]

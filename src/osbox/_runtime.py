@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -27,7 +28,7 @@ from .kernel import binfmt, sys_file, sys_proc, sys_task
 from .kernel.binfmt import Image
 from .kernel.errors import KernelError, oserror
 from .kernel.process import Process
-from .kernel.signals import ProcessKilled
+from .kernel.signals import ProcessKilled, deliver
 from .patch._install import CURRENT
 from .shell.context import Context, ProgramExit
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["Runtime", "ExecImage"]
 
 SIGPIPE = int(signal.SIGPIPE)
+SIGKILL = int(signal.SIGKILL)
 
 
 class ExecImage(BaseException):  # noqa: N818 - control flow, like SystemExit
@@ -68,6 +70,9 @@ class Runtime:
 
     def __init__(self, machine: Machine) -> None:
         self.machine = machine
+        self._lock = threading.Lock()
+        self._deadlines: dict[Process, float] = {}
+        self._watchdog: threading.Thread | None = None
         k = machine.kernel
         k.launcher = self
         for exe in {sys.executable, getattr(sys, "_base_executable", sys.executable)}:
@@ -83,7 +88,37 @@ class Runtime:
             target=self._main, args=(proc, target), name=f"osbox-pid{proc.pid}", daemon=True
         )
         proc.thread = t
+        timeout = self.machine.config.get("command_timeout")
+        if timeout:
+            self._watch(proc, timeout)
         t.start()
+
+    def _watch(self, proc: Process, timeout: float) -> None:
+        """Kill ``proc`` (SIGKILL) once it has run ``timeout`` seconds."""
+        with self._lock:
+            self._deadlines[proc] = time.monotonic() + timeout
+            if self._watchdog is None or not self._watchdog.is_alive():
+                self._watchdog = threading.Thread(
+                    target=self._watchdog_main, name="osbox-watchdog", daemon=True
+                )
+                self._watchdog.start()
+
+    def _watchdog_main(self) -> None:
+        k = self.machine.kernel
+        while True:
+            time.sleep(0.05)
+            now = time.monotonic()
+            with self._lock:
+                due = [p for p, t in self._deadlines.items() if t <= now or p.state == "Z"]
+                for p in due:
+                    del self._deadlines[p]
+                if not self._deadlines and not due:
+                    self._watchdog = None
+                    return
+            with k.lock:
+                for p in due:
+                    if p.state != "Z":
+                        deliver(p, SIGKILL)
 
     def exec(self, proc: Process, image: Image) -> NoReturn:
         """Replace the program of ``proc`` (the caller) with ``image``."""

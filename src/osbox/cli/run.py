@@ -275,6 +275,7 @@ def execute(machine: Machine, program: Program) -> int:
     """Run ``program`` in ``machine`` and return its exit status."""
     saved_argv, saved_path = sys.argv, list(sys.path)
     sys.argv = list(program.argv)
+    machine.proc.argv = ["python3", *program.argv]  # process 1's cmdline, as ps shows it
     if program.path0 is not None:
         sys.path.insert(0, program.path0)
     status = 0

@@ -25,13 +25,13 @@ more than 4 deep, ``BINPRM_MAX_RECURSION``).
 from __future__ import annotations
 
 from errno import EACCES, ELOOP, ENOENT, ENOEXEC
-from stat import S_IFREG
+from stat import S_IFLNK, S_IFREG
 from typing import TYPE_CHECKING
 
 from ..stores.base import S_IFMT
 from .cred import MAY_EXEC, permission
 from .errors import KernelError
-from .namei import lookup
+from .namei import MAXSYMLINKS, lookup
 
 if TYPE_CHECKING:
     from .process import Process
@@ -63,13 +63,33 @@ def stub_bytes(program: str) -> bytes:
     return STUB_MAGIC + program.encode() + b"\n"
 
 
+def _alias(proc: Process, path: str) -> str | None:
+    """The program a missing executable names: ``path``, or the end of its
+    symlink chain, is a host path the machine knows (``exec_aliases``), as a
+    venv's ``bin/python`` links to the host interpreter."""
+    k = proc.k
+    for _ in range(MAXSYMLINKS):
+        alias = k.exec_aliases.get(path)
+        if alias is not None:
+            return alias
+        try:
+            node = lookup(proc, None, path, False)
+        except KernelError:
+            return None
+        if node.mode & S_IFMT != S_IFLNK:
+            return None
+        target = k.store.readlink(node.ino)
+        path = target if target.startswith("/") else path.rsplit("/", 1)[0] + "/" + target
+    return None
+
+
 def _head(proc: Process, path: str) -> bytes:
     k = proc.k
     try:
         node = lookup(proc, None, path, True)
     except KernelError as e:
-        alias = k.exec_aliases.get(path)
-        if e.errno == ENOENT and alias is not None:
+        alias = _alias(proc, path) if e.errno == ENOENT else None
+        if alias is not None:
             return stub_bytes(alias)
         raise
     if node.mode & S_IFMT != S_IFREG or not permission(proc.cred, node, MAY_EXEC):

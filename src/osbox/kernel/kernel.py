@@ -73,6 +73,7 @@ class Kernel:
         self.proc_cond = threading.Condition(self.rlock)
         self.adopted: set[int] = set()  # orphans pid 1 reaps as init does
         self.max_procs: int | None = None  # live (non-zombie) processes allowed
+        self.max_output: int | None = None  # bytes a process may write to pipes
         # Runs a program image in a process (set by the runtime above the
         # kernel, as Linux's binfmt handlers are registered); see sys_task.
         self.launcher: Any = None

@@ -10,8 +10,8 @@ machine lock, so another thread can fill or drain the pipe meanwhile.
 from __future__ import annotations
 
 import threading
-from errno import EAGAIN, EPIPE
-from signal import SIGPIPE
+from errno import EAGAIN, EFBIG, EPIPE
+from signal import SIGPIPE, SIGXFSZ
 from typing import TYPE_CHECKING, Any
 
 from .errors import KernelError
@@ -55,9 +55,21 @@ class Pipe:
     def write(self, data: bytes, nonblock: bool, proc: Process | None = None) -> int:
         """Write ``data``; return the count written. Called with the lock held.
         With no reader left, the writer gets SIGPIPE (unless it ignores it,
-        as Python programs do) and EPIPE."""
+        as Python programs do) and EPIPE. Past the machine's output limit a
+        write is cut short, and the next one gets SIGXFSZ and EFBIG."""
         total = 0
         size = len(data)
+        if proc is not None:
+            limit = proc.k.max_output
+            if limit is not None and proc.pid != 1:
+                room = limit - proc.written
+                if room <= 0:
+                    deliver(proc, SIGXFSZ)
+                    check(proc)
+                    raise KernelError(EFBIG)
+                if size > room:
+                    data, size = data[:room], room
+                proc.written += size
         while True:
             if self.readers == 0:
                 if total:

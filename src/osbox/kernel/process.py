@@ -52,6 +52,7 @@ class Process:
         "waiting_on",
         "reported",
         "thread",
+        "written",
     )
 
     def __init__(
@@ -89,6 +90,7 @@ class Process:
         self.waiting_on: threading.Condition | None = None
         self.reported = 0  # a stop (or continue) event its parent has yet to collect
         self.thread: threading.Thread | None = None
+        self.written = 0  # bytes written to pipes (the machine's output limit)
         k.ref(cwd)
         k.ref(root)
 
