@@ -178,6 +178,15 @@ def python(ctx: Context) -> int:
 
 def _run(vos: Any, mode: str, target: str) -> None:
     main: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+    try:
+        _execute(vos, mode, target, main)
+    finally:
+        # The program's shutdown: its globals go, so their finalizers
+        # (TemporaryDirectory cleanup, ResourceWarnings) run as this process.
+        main.clear()
+
+
+def _execute(vos: Any, mode: str, target: str, main: dict[str, Any]) -> None:
     if mode == "c":
         exec(compile(target, "<string>", "exec"), main)
     elif mode == "m":

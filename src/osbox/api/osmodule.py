@@ -95,28 +95,53 @@ def enosys(name: str) -> Any:
     return stub
 
 
+_TEMPLATE: tuple[dict[str, Any], list[str], list[tuple[str, types.FunctionType]]] | None = None
+
+
+def _template() -> tuple[dict[str, Any], list[str], list[tuple[str, types.FunctionType]]]:
+    """What every process's module shares, computed once: the host's
+    constants, pure helpers and ENOSYS stubs; the surface method names to
+    bind; the ``os.py`` functions to re-bind over each module."""
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        host = vars(_os)
+        static: dict[str, Any] = {}
+        for name, value in host.items():
+            if callable(value) and not isinstance(value, type):
+                if name in HOST_PURE or isinstance(value, types.FunctionType):
+                    static[name] = value  # os.py functions are re-bound per module
+                else:
+                    static[name] = enosys(name)
+            else:
+                static[name] = value
+        methods = [
+            name
+            for name in dir(OsSurface)
+            if not (
+                name.startswith("__")
+                or name in ("proc", "dev", "machine")
+                or (name.startswith("_") and name not in _PRIVATE)
+            )
+        ]
+        rebound = [
+            (name, value)
+            for name, value in host.items()
+            if isinstance(value, types.FunctionType)
+            and value.__globals__ is host
+            and name not in HOST_PURE
+            and not hasattr(OsSurface, name)
+        ]
+        _TEMPLATE = (static, methods, rebound)
+    return _TEMPLATE
+
+
 def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
     """Build the ``os`` module of ``proc`` on ``machine``."""
     surface = OsSurface(proc, machine)
     host = vars(_os)
-    ns: dict[str, Any] = {}
-    for name, value in host.items():
-        if callable(value) and not isinstance(value, type):
-            if name in HOST_PURE:
-                ns[name] = value
-            elif isinstance(value, types.FunctionType):
-                ns[name] = value  # re-bound below
-            else:
-                ns[name] = enosys(name)
-        else:
-            ns[name] = value
-    for name in dir(OsSurface):
-        if (
-            name.startswith("__")
-            or name in ("proc", "dev", "machine")
-            or (name.startswith("_") and name not in _PRIVATE)
-        ):
-            continue
+    static, methods, rebound = _template()
+    ns: dict[str, Any] = dict(static)
+    for name in methods:
         ns[name] = getattr(surface, name)
     ns["DirEntry"] = DirEntry
     ns["error"] = OSError
@@ -158,14 +183,8 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
     module = types.ModuleType("os", _os.__doc__)
     mod_ns = module.__dict__
     mod_ns.update(ns)
-    for name, value in host.items():
-        if (
-            isinstance(value, types.FunctionType)
-            and value.__globals__ is host
-            and name not in HOST_PURE
-            and not hasattr(OsSurface, name)
-        ):
-            mod_ns[name] = rebind(value, mod_ns)
+    for name, value in rebound:
+        mod_ns[name] = rebind(value, mod_ns)
     mod_ns["fdopen"] = fdopen
     mod_ns["path"] = make_path_module(module)
     mod_ns["open_file"] = vopen  # the builtins.open of this process (not an os name)
