@@ -294,10 +294,12 @@ class Machine:
             return self.store.check()
 
     def close(self) -> None:
-        """Sync and release the machine. Further calls on it are undefined."""
+        """End every process still running (SIGKILL), sync and release the
+        machine. Further calls on it are undefined."""
         if self._closed:
             return
         self._closed = True
+        self.runtime.shutdown()
         with self.kernel.lock:
             self.store.close()
 

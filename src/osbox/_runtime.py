@@ -135,6 +135,20 @@ class Runtime:
         """End ``proc`` (the caller, a runtime process) with ``status``."""
         raise _Exit(status)
 
+    def shutdown(self, grace: float = 2.0) -> None:
+        """SIGKILL every process but process 1 and wait up to ``grace``
+        seconds for their threads (a blocked one wakes to die)."""
+        k = self.machine.kernel
+        with k.lock:
+            procs = [p for p in k.processes.values() if p.pid != 1 and p.state != "Z"]
+            for p in procs:
+                deliver(p, SIGKILL)
+        deadline = time.monotonic() + grace
+        for p in procs:
+            t = p.thread
+            if t is not None and t is not threading.current_thread():
+                t.join(max(0.0, deadline - time.monotonic()))
+
     # -- running ------------------------------------------------------------------------
     @staticmethod
     def _set_image(proc: Process, image: Image) -> None:
