@@ -65,9 +65,15 @@ class DirEntry:
         return self._type == kind
 
     def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        kind = self._type
+        if kind != S_IFLNK:  # the common case, without _test's frame (os.walk asks each entry)
+            return kind == S_IFDIR
         return self._test(S_IFDIR, follow_symlinks)
 
     def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        kind = self._type
+        if kind != S_IFLNK:
+            return kind == S_IFREG
         return self._test(S_IFREG, follow_symlinks)
 
     def is_symlink(self) -> bool:

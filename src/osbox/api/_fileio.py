@@ -75,16 +75,26 @@ class VFileIO(io.RawIOBase):
 
     It keeps the open file description it opened, so ``tell``, ``seekable``
     and ``isatty`` (asked by the buffered and text layers on every open)
-    need no syscall while the fd still refers to it.
+    need no syscall while the fd still refers to it. The attributes a plain
+    open leaves at their usual values are class-level defaults, and the
+    methods the C buffered and text layers call on every open are written
+    out flat: each Python frame here is paid on every ``open()``.
     """
 
     _proc: Process
     _isatty: Any
+    _fd = -1
+    _closefd = True
+    _created = False
+    _appending = False
+    _seekable = True
+    _tty = False
+    _blksize = 4096
+    _finalizing = False  # set by IOBase's finalizer before it calls close()
 
     def __init__(
         self, file: Any, mode: str = "r", closefd: bool = True, opener: Any = None
     ) -> None:
-        self._fd = -1
         self._closefd = closefd
         if isinstance(file, float):
             raise TypeError("integer argument expected, got float")
@@ -122,12 +132,9 @@ class VFileIO(io.RawIOBase):
             of = proc.fds.files.get(fd)
             if of is None:
                 raise oserror(EBADF)
-            if of.kind == S_IFDIR:
-                raise oserror(EISDIR, file)
             self._of = of
-            self._seekable = of.pipe is None and of.console is None and not of.path_only
-            self._tty = of.console is not None and bool(self._isatty(of.console))
-            self._blksize = 4096
+            if of.kind != S_IFREG or of.path_only:
+                self._attach_other(of, file)
             if appending:
                 try:
                     sys_file.lseek(proc, fd, 0, 2)
@@ -141,6 +148,15 @@ class VFileIO(io.RawIOBase):
                     pass
             self._fd = -1
             raise
+
+    def _attach_other(self, of: Any, file: Any) -> None:
+        """FileIO's checks for an fd that is not a plain regular file: EISDIR
+        for a directory; pipes, FIFOs and the console are not seekable."""
+        if of.kind == S_IFDIR:
+            raise oserror(EISDIR, file)
+        self.__dict__.pop("seekable", None)
+        self._seekable = of.pipe is None and of.console is None and not of.path_only
+        self._tty = of.console is not None and bool(self._isatty(of.console))
 
     # -- io.FileIO attributes -------------------------------------------------
     @property
@@ -164,22 +180,25 @@ class VFileIO(io.RawIOBase):
 
     def _checkopen(self) -> int:
         if self._fd < 0 or self.closed:
-            raise ValueError("I/O operation on closed file")
+            raise ValueError(_CLOSED)
         return self._fd
 
     def fileno(self) -> int:
         return self._checkopen()
 
     def readable(self) -> bool:
-        self._checkopen()
+        if self._fd < 0 or self.closed:
+            raise ValueError(_CLOSED)
         return self._readable
 
     def writable(self) -> bool:
-        self._checkopen()
+        if self._fd < 0 or self.closed:
+            raise ValueError(_CLOSED)
         return self._writable
 
     def seekable(self) -> bool:
-        self._checkopen()
+        if self._fd < 0 or self.closed:
+            raise ValueError(_CLOSED)
         return self._seekable
 
     def isatty(self) -> bool:
@@ -188,7 +207,9 @@ class VFileIO(io.RawIOBase):
 
     # -- I/O ------------------------------------------------------------------------
     def readinto(self, buffer: Any) -> int | None:
-        fd = self._checkopen()
+        fd = self._fd
+        if fd < 0 or self.closed:
+            raise ValueError(_CLOSED)
         if not self._readable:
             raise io.UnsupportedOperation("File not open for reading")
         view = memoryview(buffer).cast("B")
@@ -216,7 +237,9 @@ class VFileIO(io.RawIOBase):
             raise oserror(e.errno) from None
 
     def readall(self) -> bytes:
-        fd = self._checkopen()
+        fd = self._fd
+        if fd < 0 or self.closed:
+            raise ValueError(_CLOSED)
         if not self._readable:
             raise io.UnsupportedOperation("File not open for reading")
         try:
@@ -225,7 +248,9 @@ class VFileIO(io.RawIOBase):
             raise oserror(e.errno) from None
 
     def write(self, buffer: Any) -> int | None:
-        fd = self._checkopen()
+        fd = self._fd
+        if fd < 0 or self.closed:
+            raise ValueError(_CLOSED)
         if not self._writable:
             raise io.UnsupportedOperation("File not open for writing")
         data = buffer if type(buffer) is bytes else bytes(buffer)
@@ -246,7 +271,9 @@ class VFileIO(io.RawIOBase):
             raise oserror(e.errno) from None
 
     def tell(self) -> int:
-        fd = self._checkopen()
+        fd = self._fd
+        if fd < 0 or self.closed:
+            raise ValueError(_CLOSED)
         of = self._of
         if of.kind == S_IFREG and self._proc.fds.files.get(fd) is of:
             pos: int = of.pos
@@ -267,9 +294,16 @@ class VFileIO(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
+            d = self.__dict__
+            if "readable" in d:  # set by open_file's plain path
+                del d["readable"], d["writable"]
+                d.pop("seekable", None)
             fd = self._fd
+            if self._finalizing and fd >= 0 and self._closefd:
+                # Dropped while open: IOBase's finalizer is closing it.
+                warnings.warn(f"unclosed file {self!r}", ResourceWarning, 2, source=self)
             try:
-                super().close()
+                _iobase_close(self)
             finally:
                 if self._closefd and fd >= 0:
                     self._fd = -1
@@ -282,10 +316,12 @@ class VFileIO(io.RawIOBase):
         if self._fd >= 0 and self._closefd:
             warnings.warn(f"unclosed file {source!r}", ResourceWarning, stacklevel=2, source=source)
 
-    def __del__(self) -> None:
-        if self._fd >= 0 and self._closefd and not self.closed:
-            warnings.warn(f"unclosed file {self!r}", ResourceWarning, stacklevel=2, source=self)
-        self.close()
+
+_iobase_close = io.RawIOBase.close
+_TRUE = True.__bool__
+_FALSE = False.__bool__
+_new_raw = VFileIO.__new__
+_CLOSED = "I/O operation on closed file"
 
 
 @functools.lru_cache(maxsize=64)
@@ -311,6 +347,36 @@ def _open_mode(mode: str) -> tuple[bool, bool, bool, bool, bool, str]:
     return creating, writing, appending, updating, binary, rawmode
 
 
+# The modes the common ``open(path[, mode])`` uses: (open flags, readable,
+# writable, binary, buffered class). Anything else takes ``_open_general``.
+_PLAIN_MODES: dict[str, tuple[int, bool, bool, bool, Any]] = {
+    "r": (O_CLOEXEC, True, False, False, _BufferedReader),
+    "rt": (O_CLOEXEC, True, False, False, _BufferedReader),
+    "rb": (O_CLOEXEC, True, False, True, _BufferedReader),
+    "w": (
+        O_CLOEXEC | _os.O_WRONLY | _os.O_CREAT | _os.O_TRUNC,
+        False,
+        True,
+        False,
+        _BufferedWriter,
+    ),
+    "wt": (
+        O_CLOEXEC | _os.O_WRONLY | _os.O_CREAT | _os.O_TRUNC,
+        False,
+        True,
+        False,
+        _BufferedWriter,
+    ),
+    "wb": (
+        O_CLOEXEC | _os.O_WRONLY | _os.O_CREAT | _os.O_TRUNC,
+        False,
+        True,
+        True,
+        _BufferedWriter,
+    ),
+}
+
+
 def open_file(
     fileio: type[VFileIO],
     fspath: Any,
@@ -323,7 +389,77 @@ def open_file(
     closefd: bool = True,
     opener: Any = None,
 ) -> Any:
-    """``io.open`` over ``fileio`` (a per-process ``VFileIO`` subclass)."""
+    """``io.open`` over ``fileio`` (a per-process ``VFileIO`` subclass).
+
+    The common call, a str path in one of ``_PLAIN_MODES`` with default
+    buffering, closefd and opener, is written out here: the same result as
+    ``_open_general`` gives, with the raw file set up without
+    ``VFileIO.__init__`` (every Python frame counts on each ``open()``).
+    """
+    plain = _PLAIN_MODES.get(mode) if type(mode) is str else None
+    if (
+        plain is None
+        or type(file) is not str
+        or type(buffering) is not int
+        or buffering != -1
+        or opener is not None
+        or closefd is not True
+        or "\0" in file
+        or (plain[3] and (encoding is not None or errors is not None or newline is not None))
+    ):
+        return _open_general(
+            fileio, fspath, file, mode, buffering, encoding, errors, newline, closefd, opener
+        )
+    flags, readable, writable, binary, buffered = plain
+    proc = fileio._proc
+    try:
+        fd = sys_file.openat(proc, None, file, flags, 0o666)
+    except KernelError as e:
+        raise oserror(e.errno, file) from None
+    raw = _new_raw(fileio)
+    raw._fd = fd
+    raw.name = file
+    raw._readable = readable
+    raw._writable = writable
+    # The buffered and text layers ask these on every open; while the file is
+    # open they are C callables returning the answer, which close() removes.
+    raw.readable = _TRUE if readable else _FALSE  # type: ignore[method-assign]
+    raw.writable = _TRUE if writable else _FALSE  # type: ignore[method-assign]
+    raw.seekable = _TRUE  # type: ignore[method-assign]
+    of = raw._of = proc.fds.files[fd]
+    if of.kind != S_IFREG:
+        try:
+            raw._attach_other(of, file)
+        except BaseException:
+            raw.close()
+            raise
+    result: Any = raw
+    try:
+        buffer = result = buffered(raw, raw._blksize)
+        if binary:
+            return buffer
+        result = _TextIOWrapper(buffer, _text_encoding(encoding), errors, newline, raw._tty)
+        result.mode = mode
+        return result
+    except BaseException:
+        result.close()
+        raise
+
+
+def _open_general(
+    fileio: type[VFileIO],
+    fspath: Any,
+    file: Any,
+    mode: str = "r",
+    buffering: int = -1,
+    encoding: str | None = None,
+    errors: str | None = None,
+    newline: str | None = None,
+    closefd: bool = True,
+    opener: Any = None,
+) -> Any:
+    """``open_file`` in general: CPython's ``io.open`` checks, then
+    ``fileio(...)`` and the buffered and text layers."""
     if not isinstance(file, int):
         file = fspath(file)
     if not isinstance(file, (str, bytes, int)):

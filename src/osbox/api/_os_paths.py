@@ -14,10 +14,11 @@ from typing import Any
 
 from ..kernel import sys_attr, sys_file, sys_namespace, sys_proc, sys_xattr
 from ..kernel.errors import KernelError
+from ..kernel.namei import lookup
 from ._base import OsBase
 from ._convert import dirfd_arg, id_arg, path_arg, raise_os
 from ._dirent import DirEntry, ScandirIterator
-from ._stat import make_statvfs
+from ._stat import make_stat, make_statvfs
 
 __all__ = ["PathCalls"]
 
@@ -83,10 +84,14 @@ class PathCalls(OsBase):
         false; an int is an fd). Errors: ENOENT, ENOTDIR, EACCES, ELOOP,
         ENAMETOOLONG, EBADF."""
         if type(path) is str and dir_fd is None and "\0" not in path:
+            # sys_attr.stat and self._stat, inline: the hottest os call.
+            proc = self.proc
             try:
-                return self._stat(sys_attr.stat(self.proc, None, path, follow_symlinks))
+                with proc.k.lock:
+                    node = lookup(proc, None, path, follow_symlinks)
             except KernelError as e:
                 raise_os(e, path)
+            return make_stat(node, self.dev)
         p = path_arg("stat", "path", path, allow_fd=True)
         self._fd_checks("stat", p, dir_fd, follow_symlinks)
         try:
@@ -100,10 +105,13 @@ class PathCalls(OsBase):
     def lstat(self, path: Any, *, dir_fd: Any = None) -> Any:
         """os.lstat: stat without following a final symlink."""
         if type(path) is str and dir_fd is None and "\0" not in path:
+            proc = self.proc
             try:
-                return self._stat(sys_attr.stat(self.proc, None, path, False))
+                with proc.k.lock:
+                    node = lookup(proc, None, path, False)
             except KernelError as e:
                 raise_os(e, path)
+            return make_stat(node, self.dev)
         p = path_arg("lstat", "path", path)
         assert p.s is not None
         try:
@@ -174,6 +182,12 @@ class PathCalls(OsBase):
     def listdir(self, path: Any = None) -> list[Any]:
         """os.listdir: names in arbitrary (tmpfs: newest first) order, bytes
         for a bytes path. Errors: ENOENT, ENOTDIR, EACCES, EBADF."""
+        if type(path) is str and "\0" not in path:
+            try:
+                names: list[Any] = sys_file.list_names(self.proc, path)
+            except KernelError as e:
+                raise_os(e, path)
+            return names
         entries, p = self._names(path)
         if p.is_bytes:
             return [_fsencode(name) for name, _, _ in entries]
@@ -181,6 +195,13 @@ class PathCalls(OsBase):
 
     def scandir(self, path: Any = None) -> ScandirIterator:
         """os.scandir: an iterator of ``DirEntry`` (see ``_dirent``)."""
+        if type(path) is str and "\0" not in path:
+            try:
+                found = sys_file.list_names(self.proc, path, True)
+            except KernelError as e:
+                raise_os(e, path)
+            base = path if path.endswith("/") else path + "/"
+            return ScandirIterator([DirEntry(n, base + n, i, t, self, None) for n, i, t in found])
         entries, p = self._names(path)
         if p.fd is not None:
             fd = p.fd
@@ -235,9 +256,9 @@ class PathCalls(OsBase):
     def unlink(self, path: Any, *, dir_fd: Any = None) -> None:
         """os.unlink/os.remove: unlink(2). Errors: ENOENT, EISDIR, ENOTDIR,
         EACCES, EPERM (sticky directory)."""
-        if type(path) is str and dir_fd is None and "\0" not in path:
+        if type(path) is str and (dir_fd is None or type(dir_fd) is int) and "\0" not in path:
             try:
-                return sys_namespace.unlinkat(self.proc, None, path)
+                return sys_namespace.unlinkat(self.proc, dir_fd, path)
             except KernelError as e:
                 raise_os(e, path)
         self._unlink("unlink", path, dir_fd)
@@ -267,6 +288,18 @@ class PathCalls(OsBase):
 
     def rename(self, src: Any, dst: Any, *, src_dir_fd: Any = None, dst_dir_fd: Any = None) -> None:
         """os.rename: rename(2). Errors: see ``kernel.sys_namespace.renameat``."""
+        if (
+            type(src) is str
+            and type(dst) is str
+            and src_dir_fd is None
+            and dst_dir_fd is None
+            and "\0" not in src
+            and "\0" not in dst
+        ):
+            try:
+                return sys_namespace.renameat(self.proc, None, src, None, dst)
+            except KernelError as e:
+                raise_os(e, src, dst)
         self._rename("rename", src, dst, src_dir_fd, dst_dir_fd)
 
     def replace(

@@ -25,9 +25,22 @@ def make_stat(node: Inode, dev: int) -> _os.stat_result:
     a = node.atime_ns
     m = node.mtime_ns
     c = node.ctime_ns
-    a_s, a_n = divmod(a, _BILLION)
+    # Times are often equal (a new file, m/ctime after a write): split each
+    # distinct one once.
     m_s, m_n = divmod(m, _BILLION)
-    c_s, c_n = divmod(c, _BILLION)
+    m_f = m_s + m_n * 1e-9
+    if c == m:
+        c_s, c_f = m_s, m_f
+    else:
+        c_s, c_n = divmod(c, _BILLION)
+        c_f = c_s + c_n * 1e-9
+    if a == m:
+        a_s, a_f = m_s, m_f
+    elif a == c:
+        a_s, a_f = c_s, c_f
+    else:
+        a_s, a_n = divmod(a, _BILLION)
+        a_f = a_s + a_n * 1e-9
     return _stat_result(
         (
             node.mode,
@@ -40,9 +53,9 @@ def make_stat(node: Inode, dev: int) -> _os.stat_result:
             a_s,
             m_s,
             c_s,
-            a_s + a_n * 1e-9,
-            m_s + m_n * 1e-9,
-            c_s + c_n * 1e-9,
+            a_f,
+            m_f,
+            c_f,
             a,
             m,
             c,

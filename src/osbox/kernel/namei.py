@@ -36,7 +36,9 @@ __all__ = [
     "MAXSYMLINKS",
     "NAME_MAX",
     "PATH_MAX",
+    "fast_parent",
     "lookup",
+    "lookup_dir",
     "lookup_parent",
     "start_dir",
 ]
@@ -78,45 +80,71 @@ def start_dir(proc: Process, dirfd: int | None, path: str) -> Inode:
 DCACHE_MAX = 65536
 
 
-def _cached_dir(proc: Process, dirfd: int | None, dirpath: str) -> Inode:
-    """``dirpath`` resolved (following symlinks) through the dentry cache;
-    the caller has checked that the cache applies (root, live store)."""
+def _cached_dir(proc: Process, base: int, dirpath: str) -> Inode:
+    """The inode ``dirpath`` names relative to the directory ``base``,
+    following symlinks, through the dentry cache; ``""`` is ``base`` itself.
+    The caller has checked that the cache applies (``_base``). Only
+    directories are cached; a non-directory is returned for the caller to
+    raise ENOTDIR, so removing or renaming a regular file cannot leave a
+    stale entry."""
     dcache = proc.k.dcache
     assert dcache is not None
-    if dirpath[0] == "/":
-        key = (proc.root, dirpath, True)
-    elif dirfd is None or dirfd == AT_FDCWD:
-        key = (proc.cwd, dirpath, True)
-    else:
-        return _walk(proc, start_dir(proc, dirfd, dirpath), dirpath, True, False)[0]
+    key = (base, dirpath, True)
     node = dcache.get(key)
     if node is None:
-        node = _walk(proc, start_dir(proc, dirfd, dirpath), dirpath, True, False)[0]
+        node = proc.k.store.get(base)
+        if dirpath:
+            node = _walk(proc, node, dirpath, True, False)[0]
+            if node.mode & S_IFMT != S_IFDIR:
+                return node
         if len(dcache) >= DCACHE_MAX:
             dcache.clear()
         dcache[key] = node
     return node
 
 
-def _fast_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, str] | None:
-    """For root on a live store: the parent of ``dir/name`` from the dentry
-    cache, or None when the path needs a full walk (dots, trailing slash)."""
-    if proc.k.dcache is None or proc.cred.euid != 0 or path[-1] == "/":
+def _base(proc: Process, dirfd: int | None, path: str) -> int:
+    """The directory inode a cached lookup of the non-empty ``path`` starts
+    from, or -1 when the dentry cache does not apply. It applies for root
+    (no search permission checks) on a live store; a relative path (from
+    the cwd or a directory fd) only with the machine's root, since ``..``
+    and absolute symlinks depend on the process's root."""
+    if proc.k.dcache is None or proc.cred.euid != 0:
+        return -1
+    if path[0] == "/":
+        return proc.root
+    if proc.root != proc.k.root_ino:
+        return -1
+    if dirfd is None or dirfd == AT_FDCWD:
+        return proc.cwd
+    f = proc.fds.files.get(dirfd)
+    if f is None or f.kind != S_IFDIR or not f.ino:
+        return -1  # the walk raises EBADF or ENOTDIR
+    return f.ino
+
+
+def fast_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, str] | None:
+    """For root on a live store: the parent directory of ``dir/name`` from
+    the dentry cache, or None when the path needs a full walk or more
+    checks (empty or long, dots, trailing slash, a long name, see
+    ``_base``). Raises the walk's errors for the directory part, and
+    ENOTDIR when it is not a directory."""
+    if not path or path[-1] == "/" or len(path) >= 1024:
         return None
-    cut = path.rfind("/")
-    name = path[cut + 1 :]
-    if name == "." or name == "..":
-        return None
-    if cut < 0:
-        parent = start_dir(proc, dirfd, path)
-    elif cut == 0:
-        parent = proc.k.store.get(proc.root)
+    if path[0] == "/" and proc.k.dcache is not None and proc.cred.euid == 0:
+        base = proc.root  # _base's first case, inline
     else:
-        parent = _cached_dir(proc, dirfd, path[:cut])
-        if parent.mode & S_IFMT != S_IFDIR:
-            raise KernelError(ENOTDIR)
-    if len(name) > 63 and _blen(name) > NAME_MAX:
-        raise KernelError(ENAMETOOLONG)
+        base = _base(proc, dirfd, path)
+        if base < 0:
+            return None
+    dirpath, _, name = path.rpartition("/")
+    if len(name) > 63 or name == "." or name == "..":
+        return None
+    parent = proc.k.dcache.get((base, dirpath, True))  # type: ignore[union-attr]
+    if parent is None:
+        parent = _cached_dir(proc, base, dirpath)
+    if parent.mode & S_IFMT != S_IFDIR:
+        raise KernelError(ENOTDIR)
     return parent, name
 
 
@@ -125,24 +153,58 @@ def lookup(proc: Process, dirfd: int | None, path: str, follow: bool = True) -> 
     the last component is followed (a trailing slash always follows).
 
     For root on a store with live inodes, the directory part comes from the
-    kernel's dentry cache (Linux's dcache): only directories are cached,
-    emptied whenever a dentry is removed or moved.
+    kernel's dentry cache (Linux's dcache, see ``_cached_dir``), emptied
+    whenever a directory or symlink is removed or moved. This is the
+    hottest call in the kernel, so that case is written out inline: a last
+    component found in its directory is a valid name (never ``.``, ``..``,
+    empty or too long), anything else takes the full walk for its errno.
     """
-    # check_path, inlined: this is the hottest call in the kernel.
     if not path:
         raise KernelError(ENOENT)
-    if len(path) >= 1024 and _blen(path) >= PATH_MAX:
-        raise KernelError(ENAMETOOLONG)
-    fast = _fast_parent(proc, dirfd, path)
-    if fast is None:
-        return _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
-    parent, name = fast
-    node = proc.k.store.child(parent, name)
-    if node is None:
-        raise KernelError(ENOENT)
-    if follow and node.mode & S_IFMT == S_IFLNK:
-        return _walk(proc, parent, name, True, False)[0]
-    return node
+    dcache = proc.k.dcache
+    if dcache is not None and proc.cred.euid == 0 and len(path) < 1024:
+        if path[0] == "/":
+            base = proc.root
+        elif (dirfd is None or dirfd == AT_FDCWD) and proc.root == proc.k.root_ino:
+            base = proc.cwd
+        else:
+            base = _base(proc, dirfd, path)
+        if base >= 0:
+            dirpath, _, name = path.rpartition("/")
+            parent = dcache.get((base, dirpath, True))
+            if parent is None:
+                parent = _cached_dir(proc, base, dirpath)
+            if parent.mode & S_IFMT != S_IFDIR:
+                raise KernelError(ENOTDIR)
+            try:
+                # A live store's directory inode holds its dentries (memory store).
+                node: Inode | None = parent.entries.get(name)  # type: ignore[attr-defined]
+            except AttributeError:
+                node = proc.k.store.child(parent, name) if name else None
+            if node is not None:
+                if follow and node.mode & S_IFMT == S_IFLNK:
+                    return _walk(proc, parent, name, True, False)[0]
+                return node
+    check_path(path)
+    return _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
+
+
+def lookup_dir(proc: Process, dirfd: int | None, path: str) -> Inode:
+    """``lookup(proc, dirfd, path, True)`` for a path expected to name a
+    directory (listdir, opendir): resolved whole through the dentry cache,
+    where a directory result is kept under the same key as the parent part
+    of the paths inside it."""
+    if path and len(path) < 1024:
+        dcache = proc.k.dcache
+        if dcache is not None and path[0] == "/" and proc.cred.euid == 0:
+            node = dcache.get((proc.root, path, True))
+            if node is not None:
+                return node
+            return _cached_dir(proc, proc.root, path)
+        base = _base(proc, dirfd, path)
+        if base >= 0:
+            return _cached_dir(proc, base, path)
+    return lookup(proc, dirfd, path, True)
 
 
 def lookup_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, str, bool]:
@@ -151,8 +213,11 @@ def lookup_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, s
     Returns ``(parent, last, trailing_slash)``. ``last`` is ``"."``/``".."``
     when the path ends so, and ``""`` when it names the root itself.
     """
-    check_path(path)
-    fast = _fast_parent(proc, dirfd, path)
+    if not path:
+        raise KernelError(ENOENT)
+    if len(path) >= 1024 and _blen(path) >= PATH_MAX:
+        raise KernelError(ENAMETOOLONG)
+    fast = fast_parent(proc, dirfd, path)
     if fast is not None:
         return fast[0], fast[1], False
     return _walk(proc, start_dir(proc, dirfd, path), path, False, True)

@@ -1,6 +1,7 @@
 """Syscalls on open files: openat, close, read, write, pread, pwrite, lseek,
-ftruncate, fsync, dup, dup3, pipe2, getdents (copies between fds are in
-``sys_copy``).
+ftruncate, fsync, dup, dup3, pipe2 (copies between fds are in ``sys_copy``;
+``getdents`` and ``list_names`` live in ``sys_namespace`` and are
+re-exported here).
 
 ``openat`` follows Linux ``path_openat``: ``O_PATH`` handles, the create side
 (``open_last_lookups``, following a symlink as the last component and
@@ -18,6 +19,8 @@ from errno import (
     EINVAL,
     EISDIR,
     ELOOP,
+    EMFILE,
+    ENOENT,
     ENOSPC,
     ENOTDIR,
     ENXIO,
@@ -31,14 +34,15 @@ from . import devices
 from .cred import MAY_READ, MAY_WRITE, permission
 from .errors import KernelError
 from .file import OpenFile
-from .namei import MAXSYMLINKS, _walk, check_path, lookup, start_dir
+from .namei import MAXSYMLINKS, _walk, check_path, fast_parent, lookup, start_dir
 from .pipe import Pipe
 from .process import Process
 from .signals import wait_event
-from .sys_namespace import create_owner, may_create
+from .sys_namespace import create_owner, getdents, list_names, may_create
 
 __all__ = [
     "close",
+    "list_names",
     "dup",
     "dup3",
     "fsync",
@@ -74,7 +78,11 @@ MAX_FILE = (1 << 63) - 1
 _ACC_MASK = (MAY_READ, MAY_WRITE, MAY_READ | MAY_WRITE, MAY_READ | MAY_WRITE)
 # Flags that need _open_file's full treatment (anything but a plain open).
 _PLAIN_EXCLUDES = O_CREAT | O_TRUNC | O_PATH | O_TMPFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME
+# Flags beside O_CREAT (and O_EXCL, O_TRUNC) that need _open_file's create side.
+_CREATE_EXCLUDES = O_PATH | O_TMPFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME
+_OPEN_KEEP = ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)  # status flags an OpenFile keeps
 DAY_NS = 86400 * 10**9
+_SUGID = S_ISUID | S_ISGID
 
 
 # -- open ---------------------------------------------------------------------
@@ -263,7 +271,12 @@ def openat(proc: Process, dirfd: int | None, path: str, flags: int, mode: int) -
     k = proc.k
     with k.lock:
         fds = proc.fds
-        fd = fds.lowest_free()
+        files = fds.files
+        fd = 0  # fds.lowest_free(), inline
+        while fd in files:
+            fd += 1
+        if fd >= fds.limit:
+            raise KernelError(EMFILE)
         if not flags & _PLAIN_EXCLUDES:
             # The common case, a plain open of an existing regular file:
             # the same checks as _open_file makes for it, without the rest.
@@ -277,7 +290,58 @@ def openat(proc: Process, dirfd: int | None, path: str, flags: int, mode: int) -
                 opens = k.opens
                 opens[ino] = opens.get(ino, 0) + 1
                 return fds.install(f, bool(flags & O_CLOEXEC), fd)
+        elif flags & O_CREAT and not flags & _CREATE_EXCLUDES:
+            created = _create_fast(proc, dirfd, path, flags, mode)
+            if created is not None:
+                return fds.install(created, bool(flags & O_CLOEXEC), fd)
         return fds.install(_open_file(proc, dirfd, path, flags, mode), bool(flags & O_CLOEXEC), fd)
+
+
+def _create_fast(
+    proc: Process, dirfd: int | None, path: str, flags: int, mode: int
+) -> OpenFile | None:
+    """O_CREAT for root on a live store when the last component is absent or
+    a regular file (the common ``open(path, "w")``): the checks and effects
+    ``_open_file`` has for that case, with the parent from the dentry cache.
+    None when the general path is needed (dots, a trailing slash, a symlink
+    or other file type as the last component...)."""
+    fast = fast_parent(proc, dirfd, path)
+    if fast is None:
+        return None
+    parent, name = fast
+    k = proc.k
+    store = k.store
+    try:
+        node: Inode | None = parent.entries.get(name)  # type: ignore[attr-defined]
+    except AttributeError:  # a store whose inodes do not hold their dentries (namei.lookup)
+        node = store.child(parent, name)
+    acc = flags & O_ACCMODE
+    if node is None:
+        # may_create (root: only the removed-directory check) and create_owner.
+        if parent.nlink == 0:
+            raise KernelError(ENOENT)
+        fmode = S_IFREG | (mode & 0o7777 & ~proc.umask)
+        if parent.mode & S_ISGID:
+            gid, fmode = create_owner(proc, parent, fmode)
+        else:
+            gid = proc.cred.egid
+        try:
+            node = store.create(parent.ino, name, fmode, proc.cred.euid, gid, k.now())
+        except Capacity:
+            raise KernelError(ENOSPC) from None
+    elif node.mode & S_IFMT == S_IFREG:
+        if flags & O_EXCL:
+            raise KernelError(EEXIST)
+        # Root passes may_open's permission check.
+        if flags & O_TRUNC:
+            kill_priv(proc, node)
+            store.truncate(node.ino, 0, k.now())
+    else:
+        return None
+    ino = node.ino
+    opens = k.opens
+    opens[ino] = opens.get(ino, 0) + 1
+    return OpenFile(ino, S_IFREG, flags & _OPEN_KEEP, acc != 1 and acc != 3, acc in (1, 2))
 
 
 # -- close, dup -------------------------------------------------------------------
@@ -397,8 +461,22 @@ def readall(proc: Process, fd: int) -> bytes:
         if f is None or not f.readable:
             raise KernelError(EBADF)
         if f.kind == S_IFREG:
-            size = k.store.get(f.ino).size
-            return _read_file(proc, f, max(size - f.pos, 0) + 1, None)
+            # _read_file and _touch_atime for a whole regular file, inline.
+            store = k.store
+            ino = f.ino
+            node = store.get(ino)
+            off = f.pos
+            data = store.read(ino, off, max(node.size - off, 0) + 1)
+            f.pos = off + len(data)
+            if not f.flags & O_NOATIME:
+                at = node.atime_ns
+                if at <= node.mtime_ns or at <= node.ctime_ns:
+                    store.setattr(ino, atime_ns=k.now())
+                else:
+                    now = k.now()
+                    if now - at >= DAY_NS:
+                        store.setattr(ino, atime_ns=now)
+            return data
     chunks: list[bytes] = []
     while True:
         data = read(proc, fd, 65536)
@@ -422,7 +500,8 @@ def _write_file(proc: Process, f: OpenFile, data: bytes, pos: int | None) -> int
             return 0
         if off + size > MAX_FILE:
             raise KernelError(EFBIG)
-        kill_priv(proc, node)
+        if node.mode & _SUGID:
+            kill_priv(proc, node)
         try:
             store.write(f.ino, off, data, k.now())
         except Capacity:
@@ -447,7 +526,26 @@ def write(proc: Process, fd: int, data: bytes, pos: int | None = None) -> int:
         f = proc.fds.files.get(fd)
         if f is None or not f.writable:
             raise KernelError(EBADF)
-        if pos is not None and pos < 0:
+        if pos is None:
+            if f.kind == S_IFREG and not f.flags & O_APPEND:
+                # _write_file's regular-file case at the file position, inline.
+                size = len(data)
+                if not size:
+                    return 0
+                off = f.pos
+                if off + size > MAX_FILE:
+                    raise KernelError(EFBIG)
+                store = k.store
+                ino = f.ino
+                if proc.cred.euid != 0 and store.get(ino).mode & _SUGID:
+                    kill_priv(proc, store.get(ino))
+                try:
+                    store.write(ino, off, data, k.now())
+                except Capacity:
+                    raise KernelError(ENOSPC) from None
+                f.pos = off + size
+                return size
+        elif pos < 0:
             raise KernelError(EINVAL)
         return _write_file(proc, f, data, pos)
 
@@ -570,32 +668,6 @@ def pipe2(proc: Process, flags: int) -> tuple[int, int]:
             release(proc, proc.fds.remove(rfd))
             raise
         return rfd, wfd
-
-
-def getdents(proc: Process, fd: int) -> list[tuple[str, int, int]]:
-    """getdents64(2), all at once: the entries from the directory position
-    to the end (newest first, without ``.``/``..``). Errors: EBADF, ENOTDIR,
-    ENOENT (the directory was removed)."""
-    k = proc.k
-    with k.lock:
-        f = proc.fds.lookup(fd)
-        if f.path_only:
-            raise KernelError(EBADF)
-        if f.kind != S_IFDIR:
-            raise KernelError(ENOTDIR)
-        node = k.store.get(f.ino)
-        if node.nlink == 0:
-            return []
-        if f.dir_snapshot is None or f.pos == 0:
-            f.dir_snapshot = k.store.readdir(f.ino)
-        snap = f.dir_snapshot
-        start = f.pos
-        f.pos = len(snap)
-        if not f.flags & O_NOATIME:
-            at = node.atime_ns
-            if at <= node.mtime_ns or at <= node.ctime_ns or k.now() - at >= DAY_NS:
-                k.store.setattr(f.ino, atime_ns=k.now())
-        return snap[start:]
 
 
 def fd_inode(proc: Process, f: OpenFile) -> Inode:

@@ -1,5 +1,6 @@
-"""Syscalls that change the namespace: mkdirat, mknodat, symlinkat, linkat,
-unlinkat, rmdir, renameat2, readlinkat.
+"""Syscalls on the namespace: mkdirat, mknodat, symlinkat, linkat,
+unlinkat, rmdir, renameat2, readlinkat, and reading directories
+(getdents64, and ``list_names``: open + getdents + close for listdir).
 
 Each follows Linux ``fs/namei.c``: resolve the parent (``lookup_parent``),
 reject ``.``/``..``/``/`` with the errno that syscall gives, look the last
@@ -8,8 +9,10 @@ component up, then run ``may_create`` / ``may_delete`` and call the store.
 
 from __future__ import annotations
 
+import os as _os
 from errno import (
     EACCES,
+    EBADF,
     EBUSY,
     EEXIST,
     EINVAL,
@@ -22,16 +25,19 @@ from errno import (
     EPERM,
 )
 from stat import S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, S_ISGID
+from typing import Any
 
 from ..stores.base import S_IFMT, Capacity, Inode
 from .cred import MAY_EXEC, MAY_READ, MAY_WRITE, permission
 from .errors import KernelError
-from .namei import PATH_MAX, lookup, lookup_parent
+from .namei import PATH_MAX, fast_parent, lookup, lookup_dir, lookup_parent
 from .process import Process
 
 __all__ = [
     "create_owner",
+    "getdents",
     "linkat",
+    "list_names",
     "may_create",
     "mkdirat",
     "mknodat",
@@ -41,6 +47,9 @@ __all__ = [
     "symlinkat",
     "unlinkat",
 ]
+
+O_NOATIME = _os.O_NOATIME
+DAY_NS = 86400 * 10**9  # relatime: atime is also updated once it is a day old
 
 
 def may_create(proc: Process, parent: Inode) -> None:
@@ -204,7 +213,11 @@ def unlinkat(proc: Process, dirfd: int | None, path: str) -> None:
     ``may_delete``'s."""
     k = proc.k
     with k.lock:
-        parent, name, trailing = lookup_parent(proc, dirfd, path)
+        fast = fast_parent(proc, dirfd, path)
+        if fast is None:
+            parent, name, trailing = lookup_parent(proc, dirfd, path)
+        else:
+            (parent, name), trailing = fast, False
         if name in ("", ".", ".."):
             raise KernelError(EISDIR)
         victim = k.store.lookup(parent.ino, name)
@@ -213,8 +226,12 @@ def unlinkat(proc: Process, dirfd: int | None, path: str) -> None:
         if trailing:
             raise KernelError(EISDIR if victim.mode & S_IFMT == S_IFDIR else ENOTDIR)
         may_delete(proc, parent, victim, False)
+        symlink = victim.mode & S_IFMT == S_IFLNK
         gone = k.store.unlink(parent.ino, name, k.now())
-        k.forget()
+        if symlink:
+            # The dentry cache holds only directories, reached through
+            # directories and symlinks: only a symlink's going can stale it.
+            k.forget()
         if gone.nlink == 0:
             k.dropped(gone.ino)
 
@@ -275,8 +292,16 @@ def renameat(
     k = proc.k
     store = k.store
     with k.lock:
-        sparent, sname, strail = lookup_parent(proc, olddirfd, old)
-        dparent, dname, dtrail = lookup_parent(proc, newdirfd, new)
+        fast = fast_parent(proc, olddirfd, old)
+        if fast is None:
+            sparent, sname, strail = lookup_parent(proc, olddirfd, old)
+        else:
+            (sparent, sname), strail = fast, False
+        fast = fast_parent(proc, newdirfd, new)
+        if fast is None:
+            dparent, dname, dtrail = lookup_parent(proc, newdirfd, new)
+        else:
+            (dparent, dname), dtrail = fast, False
         if sname in ("", ".", "..") or dname in ("", ".", ".."):
             raise KernelError(EBUSY)
         src = store.lookup(sparent.ino, sname)
@@ -307,7 +332,12 @@ def renameat(
             if not permission(proc.cred, src, MAY_WRITE):
                 raise KernelError(EACCES)
         now = k.now()
-        k.forget()
+        if (
+            isdir
+            or src.mode & S_IFMT == S_IFLNK
+            or (dst is not None and dst.mode & S_IFMT in (S_IFDIR, S_IFLNK))
+        ):
+            k.forget()  # see unlinkat: only directories and symlinks matter to the dcache
         if dst is not None:
             if isdir and not store.is_empty(dst.ino):
                 raise KernelError(ENOTEMPTY)
@@ -317,3 +347,66 @@ def renameat(
         store.rename(sparent.ino, sname, dparent.ino, dname, now)
         if isdir:
             k.ns_gen += 1
+
+
+# -- reading directories ------------------------------------------------------------
+def getdents(proc: Process, fd: int) -> list[tuple[str, int, int]]:
+    """getdents64(2), all at once: the entries from the directory position
+    to the end (newest first, without ``.``/``..``). Errors: EBADF, ENOTDIR,
+    ENOENT (the directory was removed)."""
+    k = proc.k
+    with k.lock:
+        f = proc.fds.lookup(fd)
+        if f.path_only:
+            raise KernelError(EBADF)
+        if f.kind != S_IFDIR:
+            raise KernelError(ENOTDIR)
+        node = k.store.get(f.ino)
+        if node.nlink == 0:
+            return []
+        if f.dir_snapshot is None or f.pos == 0:
+            f.dir_snapshot = k.store.readdir(f.ino)
+        snap = f.dir_snapshot
+        start = f.pos
+        f.pos = len(snap)
+        if not f.flags & O_NOATIME:
+            at = node.atime_ns
+            if at <= node.mtime_ns or at <= node.ctime_ns or k.now() - at >= DAY_NS:
+                k.store.setattr(f.ino, atime_ns=k.now())
+        return snap[start:]
+
+
+def list_names(proc: Process, path: str, with_types: bool = False) -> list[Any]:
+    """What ``os.listdir(path)`` does as syscalls, in one: open(2) with
+    O_RDONLY | O_DIRECTORY, getdents64(2) to the end and close(2), without
+    installing the fd. The names (``readdir`` order), or the ``(name, ino,
+    type)`` entries when ``with_types``. Errors: EMFILE (no free fd), path
+    errors, ENOTDIR, EACCES."""
+    k = proc.k
+    with k.lock:
+        fds = proc.fds
+        if len(fds.files) >= fds.limit:  # else some fd below the limit is free
+            fds.lowest_free()  # EMFILE, before any path error, as open(2)
+        dcache = k.dcache
+        node = None
+        if dcache is not None and path[:1] == "/" and proc.cred.euid == 0 and len(path) < 1024:
+            node = dcache.get((proc.root, path, True))  # lookup_dir's first step, inline
+        if node is None:
+            node = lookup_dir(proc, None, path)
+        if node.mode & S_IFMT != S_IFDIR:
+            raise KernelError(ENOTDIR)
+        if proc.cred.euid != 0 and not permission(proc.cred, node, MAY_READ):
+            raise KernelError(EACCES)
+        if node.nlink == 0:
+            return []
+        store = k.store
+        ino = node.ino
+        entries: list[Any] = store.readdir(ino) if with_types else store.names(ino)
+        at = node.atime_ns
+        if at <= node.mtime_ns or at <= node.ctime_ns:
+            store.setattr(ino, atime_ns=k.now())
+        else:
+            now = k.now()
+            if now - at >= DAY_NS:
+                store.setattr(ino, atime_ns=now)
+        return entries

@@ -13,7 +13,17 @@ import time
 from stat import S_IFDIR, S_IFLNK, S_IFREG
 from typing import Any
 
-from .base import PAGE, S_IFMT, Capacity, Inode, Store, dir_size, symlink_blocks
+from .base import (
+    DIRENT_SIZE,
+    EMPTY_DIR_SIZE,
+    PAGE,
+    S_IFMT,
+    Capacity,
+    Inode,
+    Store,
+    dir_size,
+    symlink_blocks,
+)
 
 __all__ = ["MemoryStore", "MemInode"]
 
@@ -125,7 +135,9 @@ class MemoryStore(Store):
     def names(self, dir_ino: int) -> list[str]:
         entries = self._inodes[dir_ino].entries
         assert entries is not None
-        return list(reversed(entries))
+        names = list(entries)
+        names.reverse()  # cheaper than list(reversed(entries))
+        return names
 
     def parent(self, dir_ino: int) -> int:
         up = self._inodes[dir_ino].up
@@ -172,7 +184,11 @@ class MemoryStore(Store):
         elif kind == S_IFREG:
             pass
         node.rdev = rdev
-        self._attach(parent, name, node, now)
+        entries = parent.entries  # _attach, inline
+        assert entries is not None
+        entries[name] = node
+        parent.size = EMPTY_DIR_SIZE + DIRENT_SIZE * len(entries)  # dir_size
+        parent.mtime_ns = parent.ctime_ns = now
         return node
 
     def link(self, dir_ino: int, name: str, ino: int, now: int) -> None:
@@ -278,13 +294,23 @@ class MemoryStore(Store):
                     node.holes = []
                 node.holes.append([first_gap, last_gap])
             buf.extend(bytes(offset - old_len))
-        if node.holes:
+        holes = node.holes
+        if holes:
             _fill_holes(node, offset // PAGE, _pages(end))
+            holes = node.holes
         buf[offset:end] = data
         if end > node.size:
             node.size = end
         node.mtime_ns = node.ctime_ns = now
-        self._account(node)
+        # _account, inline: allocated pages (less the holes) times 8.
+        pages = (len(buf) + PAGE - 1) // PAGE
+        if holes:
+            pages -= sum(e - s for s, e in holes)
+        blocks = pages * 8
+        old_blocks = node.blocks
+        if blocks != old_blocks:
+            self._bytes += (blocks - old_blocks) * 512
+            node.blocks = blocks
 
     def _check_write(self, node: MemInode, offset: int, end: int) -> None:
         """Raise Capacity, changing nothing, if a write would not fit."""
