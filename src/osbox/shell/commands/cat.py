@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import UsageError, parse_options, quotef, strerror, usage
+from ._errors import strerror
+from ._options import UsageError, parse_options, usage
+from ._quote import quotef
 
 __all__ = ["main"]
 

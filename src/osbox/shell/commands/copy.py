@@ -17,7 +17,9 @@ from typing import Any
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import UsageError, parse_options, quote, strerror, usage
+from ._errors import strerror
+from ._options import UsageError, parse_options, usage
+from ._quote import quote
 from .paths import canonicalize
 
 __all__ = ["Copier"]

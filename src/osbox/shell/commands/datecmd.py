@@ -20,17 +20,19 @@ from datetime import UTC, datetime, timedelta
 
 from ..context import Context
 from ..registry import program
-from ._gnu import UsageError, errno_message, parse_args, quote, usage_error
+from ._errors import strerror
+from ._options import UsageError, parse_options, usage_error
+from ._quote import cquote
 
 _LONGS = {
-    "date": ("d", "required"),
-    "reference": ("r", "required"),
-    "utc": ("u", "none"),
-    "universal": ("u", "none"),
-    "iso-8601": ("I", "optional"),
-    "rfc-email": ("R", "none"),
-    "rfc-3339": ("rfc3339", "required"),
-    "set": ("s", "required"),
+    "date": ("d", 1),
+    "reference": ("r", 1),
+    "utc": ("u", 0),
+    "universal": ("u", 0),
+    "iso-8601": ("I", 2),
+    "rfc-email": ("R", 0),
+    "rfc-3339": ("rfc3339", 1),
+    "set": ("s", 1),
 }
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _MONTHS = [
@@ -293,7 +295,7 @@ _ISO = {
 def main(ctx: Context) -> int:
     """date [OPTION]... [+FORMAT]"""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "d:r:uI::Rs:", _LONGS)
+        opts, operands = parse_options(ctx.argv[1:], "d:r:uI::Rs:", _LONGS)
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     zone = _zone_from_tz(ctx.os.environ.get("TZ"))
@@ -307,20 +309,20 @@ def main(ctx: Context) -> int:
         if k == "d":
             when = _parse_date(v or "", time.time(), zone)
             if when is None:
-                ctx.error(f"invalid date {quote(v or '')}")
+                ctx.error(f"invalid date {cquote(v or '')}")
                 return 1
         elif k == "r":
             try:
                 st = ctx.os.stat(v)
             except OSError as e:
-                ctx.error(f"{v}: {errno_message(ctx, e)}")
+                ctx.error(f"{v}: {strerror(e)}")
                 return 1
             when = (st.st_mtime_ns // 1_000_000_000, st.st_mtime_ns % 1_000_000_000)
         elif k == "I":
             spec = v or "date"
             match = [n for n in _ISO if n.startswith(spec)] if spec else []
             if len(match) != 1 and spec not in _ISO:
-                ctx.error(f"invalid argument {quote(spec)} for '--iso-8601'")
+                ctx.error(f"invalid argument {cquote(spec)} for '--iso-8601'")
                 raise usage_error(ctx, None, 1)
             fmt = _ISO[spec if spec in _ISO else match[0]]
         elif k == "R":
@@ -329,7 +331,7 @@ def main(ctx: Context) -> int:
             ctx.error("cannot set date: Operation not permitted")
             return 1
     if len(operands) > 1:
-        raise usage_error(ctx, f"extra operand {quote(operands[1])}", 1)
+        raise usage_error(ctx, f"extra operand {cquote(operands[1])}", 1)
     for op in operands:
         if op.startswith("+"):
             if fmt is not None:
@@ -337,7 +339,7 @@ def main(ctx: Context) -> int:
                 return 1
             fmt = op[1:]
         else:
-            ctx.error(f"invalid date {quote(op)}")
+            ctx.error(f"invalid date {cquote(op)}")
             return 1
     if when is None:
         ns = time.time_ns()

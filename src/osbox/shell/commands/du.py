@@ -14,7 +14,10 @@ from typing import Any
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import UsageError, cquote, enc, human, parse_options, quote, quotef, strerror, usage
+from ._errors import strerror
+from ._options import UsageError, parse_options, usage
+from ._quote import cquote, enc, quote, quotef
+from ._sizes import human
 
 __all__ = ["FS_NAME", "FS_TYPE"]
 

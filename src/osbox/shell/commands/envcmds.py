@@ -13,15 +13,17 @@ import errno
 
 from ..context import Context
 from ..registry import program
-from ._gnu import UsageError, errno_message, parse_args, quote, usage_error
+from ._errors import strerror
+from ._options import UsageError, parse_options, usage_error
+from ._quote import cquote, quote
 
 _ENV_LONGS = {
-    "ignore-environment": ("i", "none"),
-    "unset": ("u", "required"),
-    "null": ("0", "none"),
-    "chdir": ("C", "required"),
-    "split-string": ("S", "required"),
-    "debug": ("v", "none"),
+    "ignore-environment": ("i", 0),
+    "unset": ("u", 1),
+    "null": ("0", 0),
+    "chdir": ("C", 1),
+    "split-string": ("S", 1),
+    "debug": ("v", 0),
 }
 
 
@@ -33,7 +35,7 @@ def _enc(text: str) -> bytes:
 def env_main(ctx: Context) -> int:
     """env [OPTION]... [-] [NAME=VALUE]... [COMMAND [ARG]...]"""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "iu:0C:S:v", _ENV_LONGS, permute=False)
+        opts, operands = parse_options(ctx.argv[1:], "iu:0C:S:v", _ENV_LONGS, permute=False)
     except UsageError as e:
         raise usage_error(ctx, str(e), 125) from None
     clear = False
@@ -57,7 +59,7 @@ def env_main(ctx: Context) -> int:
     env: dict[str, str] = {} if clear else dict(ctx.os.environ)
     for name in unset:
         if not name or "=" in name:
-            ctx.error(f"cannot unset {quote(name)}: Invalid argument")
+            ctx.error(f"cannot unset {cquote(name)}: Invalid argument")
             return 125
         env.pop(name, None)
     while operands and "=" in operands[0]:
@@ -80,12 +82,12 @@ def env_main(ctx: Context) -> int:
         try:
             ctx.os.chdir(chdir)
         except OSError as e:
-            ctx.error(f"cannot change directory to {quote(chdir)}: {errno_message(ctx, e)}")
+            ctx.error(f"cannot change directory to {quote(chdir)}: {strerror(e)}")
             return 125
     try:
         ctx.exec(operands, env)
     except OSError as e:
-        ctx.error(f"{quote(operands[0])}: {errno_message(ctx, e)}")
+        ctx.error(f"{cquote(operands[0])}: {strerror(e)}")
         return 127 if e.errno == errno.ENOENT else 126
     return 0
 
@@ -94,7 +96,7 @@ def env_main(ctx: Context) -> int:
 def printenv_main(ctx: Context) -> int:
     """printenv [OPTION]... [VARIABLE]..."""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "0", {"null": ("0", "none")})
+        opts, operands = parse_options(ctx.argv[1:], "0", {"null": ("0", 0)})
     except UsageError as e:
         raise usage_error(ctx, str(e), 2) from None
     end = b"\0" if opts else b"\n"

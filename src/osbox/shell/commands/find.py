@@ -17,8 +17,10 @@ from typing import Any
 
 from ..context import Context
 from ..registry import program
+from ._errors import strerror
+from ._names import Names
+from ._quote import BACKSLASH_ESCAPES, cquote
 from .findexpr import FindError, Node, Options, glob_regex, parse_perm, parse_size
-from .pwdb import group_id, group_name, user_id, user_name
 from .runcmd import run_command
 
 
@@ -64,6 +66,7 @@ class _Find:
         self.prune = False
         self.out = ctx.stdout
         self.now = time.time()
+        self.names = Names(ctx.os)
 
     def follow(self, e: _Entry) -> bool:
         return self.opts.follow or (self.cmdline_follow and e.depth == 0)
@@ -100,10 +103,19 @@ class _Find:
     def peek(self) -> str | None:
         return self.args[self.i] if self.i < len(self.args) else None
 
+    def need_operand(self, op: str) -> None:
+        """GNU's error when operator ``op`` has no expression after it."""
+        p = self.peek()
+        if p is None:
+            raise FindError(f"expected an expression after '{op}'")
+        if p == ")":
+            raise FindError(f"expected an expression between '{op}' and ')'")
+
     def parse_list(self) -> Node:
         left = self.parse_or()
         while self.peek() == ",":
             self.i += 1
+            self.need_operand(",")
             right = self.parse_or()
             lf, rf = left.fn, right.fn
 
@@ -117,13 +129,8 @@ class _Find:
     def parse_or(self) -> Node:
         left = self.parse_and()
         while self.peek() in ("-o", "-or"):
-            op = self.args[self.i]
             self.i += 1
-            if self.peek() in (None, ")", "-o", "-or", "-a", "-and", ","):
-                raise FindError(
-                    f"invalid expression; you have used a binary operator '{op}' "
-                    "with nothing after it."
-                )
+            self.need_operand(self.args[self.i - 1])
             right = self.parse_and()
             lf, rf = left.fn, right.fn
             left = Node(_or(lf, rf), left.has_action or right.has_action)
@@ -135,12 +142,7 @@ class _Find:
             p = self.peek()
             if p in ("-a", "-and"):
                 self.i += 1
-                p = self.peek()
-                if p in (None, ")", "-o", "-or", "-a", "-and", ","):
-                    raise FindError(
-                        "invalid expression; you have used a binary operator "
-                        f"'{self.args[self.i - 1]}' with nothing after it."
-                    )
+                self.need_operand(p)
             elif p is None or p in (")", "-o", "-or", ","):
                 return left
             right = self.parse_not()
@@ -151,16 +153,17 @@ class _Find:
         p = self.peek()
         if p in ("!", "-not"):
             self.i += 1
-            if self.peek() is None:
-                raise FindError(
-                    f"invalid expression; you have used a unary operator '{p}' "
-                    "with nothing after it."
-                )
+            self.need_operand(p)
             inner = self.parse_not()
             f = inner.fn
             return Node(lambda e: not f(e), inner.has_action)
         if p == "(":
             self.i += 1
+            if self.peek() is None:
+                raise FindError(
+                    "invalid expression; expected to find a ')' but didn't see one. "
+                    "Perhaps you need an extra predicate after '('"
+                )
             if self.peek() == ")":
                 raise FindError("invalid expression; empty parentheses are not allowed.")
             inner = self.parse_list()
@@ -194,7 +197,7 @@ class _Find:
             v = self.arg(name)
             if not v.isdigit():
                 raise FindError(
-                    f"Expected a positive decimal integer argument to {name}, but got `{v}'"
+                    f"Expected a positive decimal integer argument to {name}, but got {cquote(v)}"
                 )
             if name == "-maxdepth":
                 o.maxdepth = int(v)
@@ -256,7 +259,7 @@ class _Find:
             try:
                 rst = self.ctx.os.stat(ref)
             except OSError as err:
-                raise FindError(f"'{ref}': {self.ctx.os.strerror(err.errno)}") from None
+                raise FindError(f"{cquote(ref)}: {strerror(err)}") from None
             attr = {"-newer": "st_mtime_ns", "-anewer": "st_atime_ns", "-cnewer": "st_ctime_ns"}
             a = attr[name]
             rt = rst.st_mtime_ns
@@ -266,10 +269,9 @@ class _Find:
         if name in ("-uid", "-gid", "-links", "-inum", "-user", "-group"):
             return self.number_test(name, self.arg(name))
         if name in ("-nouser", "-nogroup"):
-            vos = self.ctx.os
             if name == "-nouser":
-                return Node(lambda e: user_name(vos, e.st.st_uid) is None)
-            return Node(lambda e: group_name(vos, e.st.st_gid) is None)
+                return Node(lambda e: self.names.user_name(e.st.st_uid) is None)
+            return Node(lambda e: self.names.group_name(e.st.st_gid) is None)
         if name in ("-readable", "-writable", "-executable"):
             mode = {"-readable": 4, "-writable": 2, "-executable": 1}[name]
             return Node(lambda e: bool(self.ctx.os.access(e.path, mode)))
@@ -342,13 +344,16 @@ class _Find:
         return Node(t)
 
     def number_test(self, name: str, arg: str) -> Node:
-        vos = self.ctx.os
         if name in ("-user", "-group"):
-            ident = user_id(vos, arg) if name == "-user" else group_id(vos, arg)
+            if name == "-user":
+                found = self.names.user(arg)
+                ident = found[0] if found is not None else None
+            else:
+                ident = self.names.group(arg)
             if ident is None:
                 if not arg.isdigit():
-                    kind = "user" if name == "-user" else "group"
-                    raise FindError(f"'{arg}' is not the name of a known {kind}")
+                    kind = "a known user" if name == "-user" else "an existing group"
+                    raise FindError(f"{cquote(arg)} is not the name of {kind}")
                 ident = int(arg)
             attr = "st_uid" if name == "-user" else "st_gid"
             return Node(lambda e: getattr(e.st, attr) == ident)
@@ -374,7 +379,7 @@ class _Find:
                 with self.ctx.os.scandir(e.path) as it:
                     return next(iter(it), None) is None
             except OSError as err:
-                self.error(f"'{e.path}': {self.ctx.os.strerror(err.errno)}")
+                self.error(f"{cquote(e.path)}: {strerror(err)}")
         return False
 
     def action_print(self, end: str) -> Any:
@@ -405,7 +410,7 @@ class _Find:
             else:
                 vos.unlink(e.path)
         except OSError as err:
-            self.error(f"cannot delete '{e.path}': {vos.strerror(err.errno)}")
+            self.error(f"cannot delete {cquote(e.path)}: {strerror(err)}")
             return False
         return True
 
@@ -471,17 +476,7 @@ class _Find:
     def printf(self, e: Any, fmt: str) -> bool:
         out: list[str] = []
         i = 0
-        esc = {
-            "n": "\n",
-            "t": "\t",
-            "0": "\0",
-            "\\": "\\",
-            "a": "\a",
-            "r": "\r",
-            "v": "\v",
-            "f": "\f",
-            "b": "\b",
-        }
+        esc = BACKSLASH_ESCAPES
         while i < len(fmt):
             c = fmt[i]
             i += 1
@@ -548,7 +543,7 @@ class _Find:
             return str(vos.readlink(path)) if stat.S_ISLNK(st.st_mode) else ""
         if d in ("u", "g"):
             ident = st.st_uid if d == "u" else st.st_gid
-            nm = user_name(vos, ident) if d == "u" else group_name(vos, ident)
+            nm = self.names.user_name(ident) if d == "u" else self.names.group_name(ident)
             return nm if nm is not None else str(ident)
         if d in ("U", "G", "i", "n"):
             attr = {"U": "st_uid", "G": "st_gid", "i": "st_ino", "n": "st_nlink"}[d]
@@ -568,7 +563,7 @@ class _Find:
         try:
             vos.lstat(top)
         except OSError as err:
-            self.error(f"'{top}': {vos.strerror(err.errno)}")
+            self.error(f"{cquote(top)}: {strerror(err)}")
             return
         self.start = top
         self.visit(_Entry(self, top, 0, top), expr)
@@ -579,7 +574,7 @@ class _Find:
         try:
             st = e.st
         except OSError as err:
-            self.error(f"'{e.path}': {vos.strerror(err.errno)}")
+            self.error(f"{cquote(e.path)}: {strerror(err)}")
             return
         is_dir = stat.S_ISDIR(st.st_mode)
         descend = is_dir and (o.maxdepth < 0 or e.depth < o.maxdepth)
@@ -592,7 +587,7 @@ class _Find:
             try:
                 names = [d.name for d in vos.scandir(e.path)]
             except OSError as err:
-                self.error(f"'{e.path}': {vos.strerror(err.errno)}")
+                self.error(f"{cquote(e.path)}: {strerror(err)}")
                 names = []
             base = e.path if e.path.endswith("/") else e.path + "/"
             for name in names:
@@ -624,7 +619,7 @@ def main(ctx: Context) -> int:
     while (
         i < len(args)
         and not (args[i].startswith("-") and len(args[i]) > 1)
-        and args[i] not in ("(", "!", ")", ",")
+        and args[i] not in ("(", "!")
     ):
         paths.append(args[i])
         i += 1

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._quote import cquote
+from .posixre import CHAR_CLASSES as _CLASSES
+
 __all__ = ["Node", "Options", "FindError", "glob_regex", "parse_size", "parse_perm"]
 
 
@@ -33,22 +36,6 @@ class Options:
     depth_first: bool = False
     follow: bool = False
     execs_plus: list[Any] = field(default_factory=list)
-
-
-_CLASSES = {
-    "alpha": "a-zA-Z",
-    "digit": "0-9",
-    "alnum": "0-9a-zA-Z",
-    "upper": "A-Z",
-    "lower": "a-z",
-    "space": " \\t\\n\\v\\f\\r",
-    "blank": " \\t",
-    "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
-    "print": "\\x20-\\x7e",
-    "graph": "\\x21-\\x7e",
-    "cntrl": "\\x00-\\x1f\\x7f",
-    "xdigit": "0-9A-Fa-f",
-}
 
 
 def glob_regex(pat: str, icase: bool = False) -> re.Pattern[str]:
@@ -136,7 +123,7 @@ def parse_perm(arg: str) -> tuple[str, int]:
     for clause in arg.split(","):
         m = re.fullmatch(r"([ugoa]*)([-+=])([rwxst]*)", clause)
         if m is None:
-            raise FindError(f"invalid mode `{arg}'")
+            raise FindError(f"invalid mode {cquote(arg)}")
         who = 0
         for w in m.group(1) or "a":
             who |= _WHO[w]

@@ -16,33 +16,26 @@ from typing import Any
 
 from ..context import Context, ProgramExit
 from ..registry import program
-from ._gnu import (
-    UsageError,
-    close_input,
-    errno_message,
-    iter_lines,
-    open_input,
-    parse_args,
-    parse_size,
-    quote,
-    read_chunks,
-    usage_error,
-)
+from ._errors import strerror
+from ._inputs import close_input, iter_lines, open_input, read_chunks
+from ._options import UsageError, parse_options, usage_error
+from ._quote import cquote, quote
+from ._sizes import parse_size
 
 _HEAD_LONGS = {
-    "bytes": ("c", "required"),
-    "lines": ("n", "required"),
-    "quiet": ("q", "none"),
-    "silent": ("q", "none"),
-    "verbose": ("v", "none"),
-    "zero-terminated": ("z", "none"),
+    "bytes": ("c", 1),
+    "lines": ("n", 1),
+    "quiet": ("q", 0),
+    "silent": ("q", 0),
+    "verbose": ("v", 0),
+    "zero-terminated": ("z", 0),
 }
 _TAIL_LONGS = dict(
     _HEAD_LONGS,
-    follow=("f", "optional"),
-    retry=("retry", "none"),
-    pid=("pid", "required"),
-    **{"sleep-interval": ("s", "required"), "max-unchanged-stats": ("m", "required")},
+    follow=("f", 2),
+    retry=("retry", 0),
+    pid=("pid", 1),
+    **{"sleep-interval": ("s", 1), "max-unchanged-stats": ("m", 1)},
 )
 
 
@@ -70,10 +63,12 @@ def _count(ctx: Context, spec: _Spec, value: str, unit: str, sign: str) -> None:
     try:
         n = parse_size(text)
     except OverflowError:
-        ctx.error(f"invalid number of {unit}: {quote(text)}: Value too large for defined data type")
+        ctx.error(
+            f"invalid number of {unit}: {cquote(text)}: Value too large for defined data type"
+        )
         raise _exit(1) from None
     if n is None:
-        ctx.error(f"invalid number of {unit}: {quote(text)}")
+        ctx.error(f"invalid number of {unit}: {cquote(text)}")
         raise _exit(1)
     spec.count = n
 
@@ -118,7 +113,7 @@ def _parse(ctx: Context, args: list[str], tail: bool) -> tuple[_Spec, list[str],
             obsolete = None
     short = "c:n:qvzfFs:0123456789" if tail else "c:n:qvz0123456789"
     try:
-        opts, operands = parse_args(args, short, _TAIL_LONGS if tail else _HEAD_LONGS)
+        opts, operands = parse_options(args, short, _TAIL_LONGS if tail else _HEAD_LONGS)
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     for key, value in opts:
@@ -138,7 +133,7 @@ def _parse(ctx: Context, args: list[str], tail: bool) -> tuple[_Spec, list[str],
             try:
                 extra["sleep"] = float(value)
             except ValueError:
-                ctx.error(f"invalid number of seconds: {quote(value)}")
+                ctx.error(f"invalid number of seconds: {cquote(value)}")
                 raise _exit(1) from None
         elif key.isdigit():
             ctx.error(f"option used in invalid context -- {key}")
@@ -281,7 +276,7 @@ def _run(ctx: Context, tail: bool) -> int:
         try:
             f = open_input(ctx, name)
         except OSError as e:
-            ctx.error(f"cannot open {quote(shown)} for reading: {errno_message(ctx, e)}")
+            ctx.error(f"cannot open {quote(shown)} for reading: {strerror(e)}")
             status = 1
             continue
         if headers:
@@ -302,7 +297,7 @@ def _run(ctx: Context, tail: bool) -> int:
                 for piece in _head_stream(f, spec):
                     out.write(piece)
         except OSError as e:
-            ctx.error(f"error reading {quote(shown)}: {errno_message(ctx, e)}")
+            ctx.error(f"error reading {quote(shown)}: {strerror(e)}")
             status = 1
         if tail and extra["follow"] and name != "-":
             followed.append((name, f))

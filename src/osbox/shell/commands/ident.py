@@ -12,57 +12,29 @@ from __future__ import annotations
 
 from ..context import Context
 from ..registry import program
-from ._gnu import UsageError, parse_args, quote, usage_error
+from ._names import Names
+from ._options import UsageError, parse_options, usage_error
+from ._quote import cquote
 
 
-def _table(ctx: Context, path: str) -> list[list[str]]:
-    try:
-        with ctx.os.open_file(path, "rb") as f:
-            data: bytes = f.read()
-    except OSError:
-        return []
-    rows = []
-    for line in data.decode("utf-8", "surrogateescape").splitlines():
-        if line and not line.startswith("#"):
-            rows.append(line.split(":"))
-    return rows
-
-
-class _Db:
-    """The passwd and group tables of the machine."""
-
-    def __init__(self, ctx: Context) -> None:
-        self.users = [r for r in _table(ctx, "/etc/passwd") if len(r) >= 7 and r[2].isdigit()]
-        self.groups = [r for r in _table(ctx, "/etc/group") if len(r) >= 4 and r[2].isdigit()]
-
-    def user_name(self, uid: int) -> str | None:
-        return next((r[0] for r in self.users if int(r[2]) == uid), None)
-
-    def group_name(self, gid: int) -> str | None:
-        return next((r[0] for r in self.groups if int(r[2]) == gid), None)
-
-    def user(self, name: str) -> list[str] | None:
-        found = next((r for r in self.users if r[0] == name), None)
-        if found is None and name.isdigit():
-            found = next((r for r in self.users if int(r[2]) == int(name)), None)
-        return found
-
-    def member_of(self, name: str, gid: int) -> list[int]:
-        out = [gid]
-        for r in self.groups:
-            if name in r[3].split(",") and int(r[2]) not in out:
-                out.append(int(r[2]))
-        return out
+def _lookup(db: Names, target: str) -> tuple[str, int, int] | None:
+    """``(name, uid, gid)`` of a user operand: a login name, else a uid."""
+    found = db.user(target)
+    if found is not None:
+        return target, found[0], found[1]
+    if target.isdigit():
+        return next(((n, u, g) for n, u, g in db.users() if u == int(target)), None)
+    return None
 
 
 _ID_LONGS = {
-    "user": ("u", "none"),
-    "group": ("g", "none"),
-    "groups": ("G", "none"),
-    "name": ("n", "none"),
-    "real": ("r", "none"),
-    "zero": ("z", "none"),
-    "context": ("Z", "none"),
+    "user": ("u", 0),
+    "group": ("g", 0),
+    "groups": ("G", 0),
+    "name": ("n", 0),
+    "real": ("r", 0),
+    "zero": ("z", 0),
+    "context": ("Z", 0),
 }
 
 
@@ -70,11 +42,11 @@ _ID_LONGS = {
 def id_main(ctx: Context) -> int:
     """id [OPTION]... [USER]..."""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "agGnruzZ", _ID_LONGS)
+        opts, operands = parse_options(ctx.argv[1:], "agGnruzZ", _ID_LONGS)
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     flags = {k for k, _ in opts}
-    db = _Db(ctx)
+    db = Names(ctx.os)
     choices = flags & {"u", "g", "G"}
     if len(choices) > 1:
         ctx.error('cannot print "only" of more than one choice')
@@ -93,21 +65,21 @@ def id_main(ctx: Context) -> int:
             rgid, egid = ctx.os.getgid(), ctx.os.getegid()
             groups = [egid] + [g for g in ctx.os.getgroups() if g != egid]
         else:
-            row = db.user(target)
+            row = _lookup(db, target)
             if row is None:
-                ctx.error(f"{quote(target)}: no such user")
+                ctx.error(f"{cquote(target)}: no such user")
                 status = 1
                 continue
-            ruid = euid = int(row[2])
-            rgid = egid = int(row[3])
-            groups = db.member_of(row[0], rgid)
+            ruid = euid = row[1]
+            rgid = egid = row[2]
+            groups = db.group_list(row[0], rgid)
         status |= _print_id(ctx, db, flags, choices, ruid, euid, rgid, egid, groups)
     return status
 
 
 def _print_id(
     ctx: Context,
-    db: _Db,
+    db: Names,
     flags: set[str],
     choices: set[str],
     ruid: int,
@@ -152,7 +124,7 @@ def _named(num: int, name: str | None) -> str:
     return f"{num}({name})" if name is not None else str(num)
 
 
-def _default(db: _Db, ruid: int, euid: int, rgid: int, egid: int, groups: list[int]) -> str:
+def _default(db: Names, ruid: int, euid: int, rgid: int, egid: int, groups: list[int]) -> str:
     parts = [f"uid={_named(ruid, db.user_name(ruid))}", f"gid={_named(rgid, db.group_name(rgid))}"]
     if euid != ruid:
         parts.append(f"euid={_named(euid, db.user_name(euid))}")
@@ -168,13 +140,13 @@ def _default(db: _Db, ruid: int, euid: int, rgid: int, egid: int, groups: list[i
 def whoami_main(ctx: Context) -> int:
     """whoami"""
     try:
-        _opts, operands = parse_args(ctx.argv[1:], "", {})
+        _opts, operands = parse_options(ctx.argv[1:], "", {})
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     if operands:
-        raise usage_error(ctx, f"extra operand {quote(operands[0])}", 1)
+        raise usage_error(ctx, f"extra operand {cquote(operands[0])}", 1)
     uid = ctx.os.geteuid()
-    name = _Db(ctx).user_name(uid)
+    name = Names(ctx.os).user_name(uid)
     if name is None:
         ctx.error(f"cannot find name for user ID {uid}")
         return 1
@@ -186,10 +158,10 @@ def whoami_main(ctx: Context) -> int:
 def hostname_main(ctx: Context) -> int:
     """hostname [-s|-f]: print the machine's node name."""
     try:
-        opts, operands = parse_args(
+        opts, operands = parse_options(
             ctx.argv[1:],
             "sfA",
-            {"short": ("s", "none"), "fqdn": ("f", "none"), "long": ("f", "none")},
+            {"short": ("s", 0), "fqdn": ("f", 0), "long": ("f", 0)},
         )
     except UsageError as e:
         ctx.error(str(e))
@@ -205,15 +177,15 @@ def hostname_main(ctx: Context) -> int:
 
 
 _UNAME_LONGS = {
-    "all": ("a", "none"),
-    "kernel-name": ("s", "none"),
-    "nodename": ("n", "none"),
-    "kernel-release": ("r", "none"),
-    "kernel-version": ("v", "none"),
-    "machine": ("m", "none"),
-    "processor": ("p", "none"),
-    "hardware-platform": ("i", "none"),
-    "operating-system": ("o", "none"),
+    "all": ("a", 0),
+    "kernel-name": ("s", 0),
+    "nodename": ("n", 0),
+    "kernel-release": ("r", 0),
+    "kernel-version": ("v", 0),
+    "machine": ("m", 0),
+    "processor": ("p", 0),
+    "hardware-platform": ("i", 0),
+    "operating-system": ("o", 0),
 }
 
 
@@ -221,11 +193,11 @@ _UNAME_LONGS = {
 def uname_main(ctx: Context) -> int:
     """uname [OPTION]..."""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "asnrvmpio", _UNAME_LONGS)
+        opts, operands = parse_options(ctx.argv[1:], "asnrvmpio", _UNAME_LONGS)
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     if operands:
-        raise usage_error(ctx, f"extra operand {quote(operands[0])}", 1)
+        raise usage_error(ctx, f"extra operand {cquote(operands[0])}", 1)
     flags = {k for k, _ in opts}
     u = ctx.os.uname()
     everything = "a" in flags

@@ -11,7 +11,9 @@ from typing import Any
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import UsageError, enc, parse_options, quote, quotef, strerror, usage
+from ._errors import strerror
+from ._options import UsageError, parse_options, usage
+from ._quote import enc, quote, quotef
 from .paths import canonicalize, dir_name
 
 __all__ = ["main"]

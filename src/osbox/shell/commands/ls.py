@@ -12,23 +12,17 @@ for minor problems (an unreadable subdirectory).
 from __future__ import annotations
 
 import stat as st
+import time
 from typing import Any
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import (
-    Names,
-    UsageError,
-    enc,
-    human,
-    now_ns,
-    parse_options,
-    quote,
-    quotef,
-    strerror,
-    usage,
-)
+from ._errors import strerror
 from ._modes import mode_string
+from ._names import Names
+from ._options import UsageError, parse_options, usage
+from ._quote import enc, quote, quotef
+from ._sizes import human
 
 __all__ = ["main"]
 
@@ -160,7 +154,7 @@ class _Ls:
                     self.width = self.os.get_terminal_size(1).columns or self.width
                 except (OSError, AttributeError, ValueError):
                     pass
-        self.now_ns = now_ns()
+        self.now_ns = time.time_ns()
 
     # -- gathering ---------------------------------------------------------------------
     def _lstat(self, path: str) -> Any:

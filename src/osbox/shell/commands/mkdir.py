@@ -12,8 +12,10 @@ import stat as st
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import UsageError, cquote, enc, parse_options, quote, strerror, usage
+from ._errors import strerror
 from ._modes import adjust, compile_mode
+from ._options import UsageError, parse_options, usage
+from ._quote import cquote, enc, quote
 
 __all__ = ["main"]
 

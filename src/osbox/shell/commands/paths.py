@@ -15,7 +15,9 @@ from typing import Any
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import UsageError, cquote, enc, parse_options, quotef, strerror, usage
+from ._errors import strerror
+from ._options import UsageError, parse_options, usage
+from ._quote import cquote, enc, quotef
 
 __all__ = ["base_name", "canonicalize", "dir_name"]
 

@@ -16,8 +16,11 @@ from typing import Any
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import Names, UsageError, cquote, enc, parse_options, quote, quotef, strerror, usage
+from ._errors import strerror
 from ._modes import adjust, compile_mode, mode_string
+from ._names import Names
+from ._options import UsageError, parse_options, usage
+from ._quote import cquote, enc, quote, quotef
 
 __all__ = ["chmod_main", "chown_main"]
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["PosixRegex", "RegexError", "to_text", "from_text", "translate"]
+__all__ = ["CHAR_CLASSES", "PosixRegex", "RegexError", "to_text", "from_text", "translate"]
 
-_CLASSES: dict[str, str] = {
+# The bracket classes ``[:name:]`` as Python ``re`` set contents (C locale).
+CHAR_CLASSES: dict[str, str] = {
     "alpha": "a-zA-Z",
     "digit": "0-9",
     "alnum": "0-9a-zA-Z",
@@ -280,9 +281,9 @@ class _Parser:
                 name = p[i + 2 : end]
                 i = end + 2
                 if kind == ":":
-                    if name not in _CLASSES:
+                    if name not in CHAR_CLASSES:
                         raise RegexError("Invalid character class name")
-                    parts.append(_CLASSES[name])
+                    parts.append(CHAR_CLASSES[name])
                     continue
                 if len(name) != 1:
                     raise RegexError("Invalid collation character")

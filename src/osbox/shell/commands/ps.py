@@ -13,7 +13,7 @@ from typing import Any
 
 from ..context import Context
 from ..registry import program
-from .pwdb import user_name
+from ._names import Names
 
 
 def _cmd_name(p: dict[str, Any]) -> str:
@@ -89,10 +89,11 @@ def main(ctx: Context) -> int:
     else:
         rows = [p for p in table if p["uid"] == me]
     out: list[str] = []
+    names = Names(vos)
     if bsd_user:
         out.append("USER       PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND")
         for p in rows:
-            user = user_name(vos, p["uid"]) or str(p["uid"])
+            user = names.user_name(p["uid"]) or str(p["uid"])
             st, cmd = p["state"], _full_cmd(p)
             out.append(
                 f"{user[:8]:<8s} {p['pid']:5d}  0.0  0.0      0     0 ?        {st:<4s} "
@@ -101,7 +102,7 @@ def main(ctx: Context) -> int:
     elif full:
         out.append("UID        PID  PPID  C STIME TTY          TIME CMD")
         for p in rows:
-            user = user_name(vos, p["uid"]) or str(p["uid"])
+            user = names.user_name(p["uid"]) or str(p["uid"])
             out.append(
                 f"{user[:8]:<8s} {p['pid']:5d} {p['ppid']:5d}  0 {_stime(p):>5s} ?        "
                 f"00:00:00 {_full_cmd(p)}"

@@ -13,7 +13,9 @@ import stat as st
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import UsageError, enc, parse_options, quote, strerror, usage
+from ._errors import strerror
+from ._options import UsageError, parse_options, usage
+from ._quote import enc, quote
 
 __all__ = ["Remover"]
 

@@ -15,12 +15,13 @@ from decimal import Decimal, localcontext
 
 from ..context import Context
 from ..registry import program
-from ._gnu import UsageError, parse_args, quote, usage_error
+from ._options import UsageError, parse_options, usage_error
+from ._quote import cquote
 
 _LONGS = {
-    "format": ("f", "required"),
-    "separator": ("s", "required"),
-    "equal-width": ("w", "none"),
+    "format": ("f", 1),
+    "separator": ("s", 1),
+    "equal-width": ("w", 0),
 }
 _NUM = re.compile(
     r"\s*([+-]?)(?:(inf(?:inity)?)|(nan)|0x([0-9a-f]*\.?[0-9a-f]*(?:p[+-]?\d+)?)"
@@ -67,12 +68,12 @@ def _check_format(fmt: str) -> str | None:
         if conv == "%" and m.group(0) == "%%":
             continue
         if conv not in tuple("efgEFGaA"):
-            return f"format {quote(fmt)} has unknown %{conv} directive"
+            return f"format {cquote(fmt)} has unknown %{conv} directive"
         found += 1
         if found > 1:
-            return f"format {quote(fmt)} has too many % directives"
+            return f"format {cquote(fmt)} has too many % directives"
     if not found:
-        return f"format {quote(fmt)} has no % directive"
+        return f"format {cquote(fmt)} has no % directive"
     return None
 
 
@@ -90,7 +91,7 @@ def main(ctx: Context) -> int:
         len(args),
     )
     try:
-        opts, operands = parse_args(args[:split], "f:s:w", _LONGS)
+        opts, operands = parse_options(args[:split], "f:s:w", _LONGS)
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     operands += args[split:]
@@ -107,7 +108,7 @@ def main(ctx: Context) -> int:
     if not operands:
         raise usage_error(ctx, "missing operand", 1)
     if len(operands) > 3:
-        raise usage_error(ctx, f"extra operand {quote(operands[3])}", 1)
+        raise usage_error(ctx, f"extra operand {cquote(operands[3])}", 1)
     if fmt is not None and width:
         ctx.error("format string may not be specified when printing equal width strings")
         raise usage_error(ctx, None, 1)
@@ -115,7 +116,7 @@ def main(ctx: Context) -> int:
     for text in operands:
         parsed = _parse_number(text)
         if parsed is None or parsed[0].is_nan():
-            raise usage_error(ctx, f"invalid floating point argument: {quote(text)}", 1)
+            raise usage_error(ctx, f"invalid floating point argument: {cquote(text)}", 1)
         nums.append(parsed)
     first, step, last = (Decimal(1), 0), (Decimal(1), 0), nums[-1]
     if len(nums) >= 2:
@@ -123,7 +124,7 @@ def main(ctx: Context) -> int:
     if len(nums) == 3:
         step = nums[1]
         if step[0] == 0:
-            raise usage_error(ctx, f"invalid Zero increment value: {quote(operands[1])}", 1)
+            raise usage_error(ctx, f"invalid Zero increment value: {cquote(operands[1])}", 1)
     if fmt is not None:
         err = _check_format(fmt)
         if err is not None:

@@ -10,7 +10,8 @@ import re
 
 from ..context import Context
 from ..registry import program
-from ._gnu import UsageError, parse_args, quote, usage_error
+from ._options import UsageError, parse_options, usage_error
+from ._quote import cquote
 
 _NUMBER = re.compile(
     r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)"
@@ -36,7 +37,7 @@ def main(ctx: Context) -> int:
     """sleep NUMBER[SUFFIX]..."""
     args = ctx.argv[1:]
     try:
-        _opts, operands = parse_args(args, "", {})
+        _opts, operands = parse_options(args, "", {})
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     if not operands:
@@ -46,7 +47,7 @@ def main(ctx: Context) -> int:
     for text in operands:
         value = _interval(text)
         if value is None:
-            ctx.error(f"invalid time interval {quote(text)}")
+            ctx.error(f"invalid time interval {cquote(text)}")
             bad = True
             continue
         total += value

@@ -19,48 +19,41 @@ from typing import Any
 
 from ..context import Context, ProgramExit
 from ..registry import program
-from ._gnu import (
-    UsageError,
-    close_input,
-    errno_message,
-    iter_lines,
-    open_input,
-    parse_args,
-    parse_size,
-    quote,
-    read_chunks,
-    usage_error,
-)
+from ._errors import strerror
+from ._inputs import close_input, iter_lines, open_input, read_chunks
+from ._options import UsageError, parse_options, usage_error
+from ._quote import cquote
+from ._sizes import parse_size
 
 _BLANKS = b" \t"
 _ORDER_FLAGS = "bdfgiMhnRrV"
 _SORT_LONGS = {
-    "ignore-leading-blanks": ("b", "none"),
-    "dictionary-order": ("d", "none"),
-    "ignore-case": ("f", "none"),
-    "general-numeric-sort": ("g", "none"),
-    "ignore-nonprinting": ("i", "none"),
-    "month-sort": ("M", "none"),
-    "human-numeric-sort": ("h", "none"),
-    "numeric-sort": ("n", "none"),
-    "random-sort": ("R", "none"),
-    "reverse": ("r", "none"),
-    "version-sort": ("V", "none"),
-    "check": ("check", "optional"),
-    "key": ("k", "required"),
-    "merge": ("m", "none"),
-    "output": ("o", "required"),
-    "stable": ("s", "none"),
-    "field-separator": ("t", "required"),
-    "unique": ("u", "none"),
-    "zero-terminated": ("z", "none"),
-    "buffer-size": ("S", "required"),
-    "temporary-directory": ("T", "required"),
-    "parallel": ("parallel", "required"),
-    "batch-size": ("batch", "required"),
-    "random-source": ("random-source", "required"),
-    "compress-program": ("compress", "required"),
-    "sort": ("sort", "required"),
+    "ignore-leading-blanks": ("b", 0),
+    "dictionary-order": ("d", 0),
+    "ignore-case": ("f", 0),
+    "general-numeric-sort": ("g", 0),
+    "ignore-nonprinting": ("i", 0),
+    "month-sort": ("M", 0),
+    "human-numeric-sort": ("h", 0),
+    "numeric-sort": ("n", 0),
+    "random-sort": ("R", 0),
+    "reverse": ("r", 0),
+    "version-sort": ("V", 0),
+    "check": ("check", 2),
+    "key": ("k", 1),
+    "merge": ("m", 0),
+    "output": ("o", 1),
+    "stable": ("s", 0),
+    "field-separator": ("t", 1),
+    "unique": ("u", 0),
+    "zero-terminated": ("z", 0),
+    "buffer-size": ("S", 1),
+    "temporary-directory": ("T", 1),
+    "parallel": ("parallel", 1),
+    "batch-size": ("batch", 1),
+    "random-source": ("random-source", 1),
+    "compress-program": ("compress", 1),
+    "sort": ("sort", 1),
 }
 _SORT_WORDS = {
     "general-numeric": "g",
@@ -259,19 +252,21 @@ def _parse_pos(spec: str, text: str, end: bool, key: _Key) -> str:
     assert m is not None
     if not m.group(1):
         kind = "invalid number after ','" if end else "invalid number at field start"
-        raise UsageError(f"{kind}: invalid count at start of {quote(text)}")
+        raise UsageError(f"{kind}: invalid count at start of {cquote(text)}")
     field = int(m.group(1))
     if field == 0:
-        raise UsageError(f"field number is zero: invalid field specification {quote(spec)}")
+        raise UsageError(f"field number is zero: invalid field specification {cquote(spec)}")
     char = 0
     if m.group(2) is not None:
         if not m.group(2):
             raise UsageError(
-                f"invalid number after '.': invalid count at start of {quote(text[m.end() :])}"
+                f"invalid number after '.': invalid count at start of {cquote(text[m.end() :])}"
             )
         char = int(m.group(2))
         if char == 0 and not end:
-            raise UsageError(f"character offset is zero: invalid field specification {quote(spec)}")
+            raise UsageError(
+                f"character offset is zero: invalid field specification {cquote(spec)}"
+            )
     rest = text[m.end() :]
     opts = ""
     for ch in rest:
@@ -279,7 +274,7 @@ def _parse_pos(spec: str, text: str, end: bool, key: _Key) -> str:
             break
         if ch not in _ORDER_FLAGS:
             raise UsageError(
-                f"stray character in field spec: invalid field specification {quote(spec)}"
+                f"stray character in field spec: invalid field specification {cquote(spec)}"
             )
         opts += ch
     if end:
@@ -308,12 +303,12 @@ def _read_all(ctx: Context, names: list[str], delim: bytes) -> list[tuple[str, l
         try:
             f = open_input(ctx, name)
         except OSError as e:
-            ctx.error(f"cannot read: {name}: {errno_message(ctx, e)}")
+            ctx.error(f"cannot read: {name}: {strerror(e)}")
             raise ProgramExit(2) from None
         try:
             data = b"".join(read_chunks(f))
         except OSError as e:
-            ctx.error(f"read failed: {name}: {errno_message(ctx, e)}")
+            ctx.error(f"read failed: {name}: {strerror(e)}")
             raise ProgramExit(2) from None
         close_input(ctx, f)
         lines = data.split(delim)
@@ -327,7 +322,7 @@ def _read_all(ctx: Context, names: list[str], delim: bytes) -> list[tuple[str, l
 def sort_main(ctx: Context) -> int:
     """sort [OPTION]... [FILE]..."""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "bcCdfghik:mMno:rRsS:t:T:uVz", _SORT_LONGS)
+        opts, operands = parse_options(ctx.argv[1:], "bcCdfghik:mMno:rRsS:t:T:uVz", _SORT_LONGS)
         keys: list[_Key] = []
         gflags = ""
         check: str | None = None
@@ -341,7 +336,7 @@ def sort_main(ctx: Context) -> int:
             elif k == "sort":
                 assert v is not None
                 if v not in _SORT_WORDS:
-                    raise UsageError(f"invalid argument {quote(v)} for '--sort'")
+                    raise UsageError(f"invalid argument {cquote(v)} for '--sort'")
                 gflags += _SORT_WORDS[v]
             elif k == "k":
                 assert v is not None
@@ -366,7 +361,7 @@ def sort_main(ctx: Context) -> int:
                 if not sep:
                     raise UsageError("empty tab")
                 if len(sep) > 1:
-                    raise UsageError(f"multi-character tab {quote(v)}")
+                    raise UsageError(f"multi-character tab {cquote(v)}")
                 tab = sep[0]
     except UsageError as e:
         msg = str(e)
@@ -419,7 +414,7 @@ def sort_main(ctx: Context) -> int:
         try:
             out = ctx.os.open_file(output, "wb")
         except OSError as e:
-            ctx.error(f"open failed: {output}: {errno_message(ctx, e)}")
+            ctx.error(f"open failed: {output}: {strerror(e)}")
             return 2
     for line in lines:
         out.write(line + delim)
@@ -453,16 +448,16 @@ def _check(
 
 
 _UNIQ_LONGS = {
-    "count": ("c", "none"),
-    "repeated": ("d", "none"),
-    "all-repeated": ("D", "optional"),
-    "skip-fields": ("f", "required"),
-    "ignore-case": ("i", "none"),
-    "skip-chars": ("s", "required"),
-    "unique": ("u", "none"),
-    "check-chars": ("w", "required"),
-    "zero-terminated": ("z", "none"),
-    "group": ("group", "optional"),
+    "count": ("c", 0),
+    "repeated": ("d", 0),
+    "all-repeated": ("D", 2),
+    "skip-fields": ("f", 1),
+    "ignore-case": ("i", 0),
+    "skip-chars": ("s", 1),
+    "unique": ("u", 0),
+    "check-chars": ("w", 1),
+    "zero-terminated": ("z", 0),
+    "group": ("group", 2),
 }
 
 
@@ -481,7 +476,7 @@ def _uniq_number(ctx: Context, value: str, what: str) -> int:
 def uniq_main(ctx: Context) -> int:
     """uniq [OPTION]... [INPUT [OUTPUT]]"""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "cdDf:is:uw:z", _UNIQ_LONGS)
+        opts, operands = parse_options(ctx.argv[1:], "cdDf:is:uw:z", _UNIQ_LONGS)
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     count = repeated = all_rep = uniq_only = fold = False
@@ -508,7 +503,7 @@ def uniq_main(ctx: Context) -> int:
         elif k == "w":
             check = _uniq_number(ctx, v or "", "bytes to compare")
     if len(operands) > 2:
-        raise usage_error(ctx, f"extra operand {quote(operands[2])}", 1)
+        raise usage_error(ctx, f"extra operand {cquote(operands[2])}", 1)
     if count and all_rep:
         ctx.error("printing all duplicated lines and repeat counts is meaningless")
         raise usage_error(ctx, None, 1)
@@ -516,14 +511,14 @@ def uniq_main(ctx: Context) -> int:
     try:
         f = open_input(ctx, name)
     except OSError as e:
-        ctx.error(f"{name}: {errno_message(ctx, e)}")
+        ctx.error(f"{name}: {strerror(e)}")
         return 1
     out: Any = ctx.stdout
     if len(operands) == 2 and operands[1] != "-":
         try:
             out = ctx.os.open_file(operands[1], "wb")
         except OSError as e:
-            ctx.error(f"{operands[1]}: {errno_message(ctx, e)}")
+            ctx.error(f"{operands[1]}: {strerror(e)}")
             return 1
 
     def cmpkey(line: bytes) -> bytes:
@@ -568,7 +563,7 @@ def uniq_main(ctx: Context) -> int:
             n = 1
             prev = ck
     except OSError as e:
-        ctx.error(f"{name}: {errno_message(ctx, e)}")
+        ctx.error(f"{name}: {strerror(e)}")
         return 1
     if n:
         emit(group, n)

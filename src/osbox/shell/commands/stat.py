@@ -16,8 +16,11 @@ from typing import Any
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import Names, UsageError, enc, parse_options, quote, strerror, usage
+from ._errors import strerror
 from ._modes import file_type, mode_string
+from ._names import Names
+from ._options import UsageError, parse_options, usage
+from ._quote import enc, quote
 
 __all__ = ["format_stat"]
 

@@ -1,13 +1,19 @@
 """tar: create, list and extract archives (GNU tar 1.34, gnu format).
 
-``tar -c|-t|-x [-vzf ARCHIVE] [-C DIR] [FILE...]``, also in the old form
-(``tar czf a.tgz dir``). Archives are built and read with the stdlib
-``tarfile`` on bytes; every file is read, stat'ed and written through the
-process's ``os`` (never the host). Directories are walked in readdir
+``tar -c|-t|-x [-vzOf ARCHIVE] [-C DIR] [FILE...]``, also in the old form
+(``tar czf a.tgz dir``); ``-O`` (``--to-stdout``) extracts file data to
+standard output, and then verbose output and listings go to standard error.
+Archives are built and read with the stdlib ``tarfile`` on bytes; every
+file is read, stat'ed and written through the process's ``os`` (never the
+host). Directories are walked in readdir
 order; hard links become link members; leading ``/`` is stripped with
 GNU's notice. Extraction restores modes, times, symlinks, hard links and
-(as root) owners. Exit status 0, or 2 with "Exiting with failure status
-due to previous errors".
+(as root) owners. Exit status 0, or 2: after non-fatal errors (a member
+that cannot be stat'ed or is not in the archive, data that is not an
+archive) with "Exiting with failure status due to previous errors"; after
+a fatal one (the archive cannot be opened, a gzip error, an archive cut
+short, compressed data on standard input without ``-z``) at once with
+"Error is not recoverable: exiting now".
 """
 
 from __future__ import annotations
@@ -16,13 +22,28 @@ import io
 import stat
 import tarfile
 import time
+import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from ..context import Context
 from ..registry import program
-from .pwdb import group_name, user_name
+from ._names import Names
 
 _TRY = b"Try 'tar --help' or 'tar --usage' for more information.\n"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class _Fatal(Exception):
+    """An error after which GNU tar stops at once ("not recoverable"):
+    ``message`` is tar's own, ``child`` what its ``gzip`` child printed;
+    ``reaped``: tar saw the child fail before it saw the data end."""
+
+    def __init__(self, message: str, child: str = "", reaped: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.child = child
+        self.reaped = reaped
 
 
 def _b(s: str) -> bytes:
@@ -36,16 +57,23 @@ class _Tar:
         self.verbose = 0
         self.gzip = False
         self.archive = "-"
+        self.to_stdout = False
+        self.creating = False
         self.warned_slash = False
         self.links: dict[tuple[int, int], str] = {}
         self.ugwidth = 19
+        self.names = Names(ctx.os)
 
     def err(self, msg: str) -> None:
         self.ctx.error(msg)
         self.failed = True
 
     def vout(self) -> Any:
-        return self.ctx.stderr if self.archive == "-" else self.ctx.stdout
+        """Where listings and verbose output go: standard error when standard
+        output carries the archive (``-cf -``) or the extracted data (``-O``)."""
+        if self.to_stdout or (self.creating and self.archive == "-"):
+            return self.ctx.stderr
+        return self.ctx.stdout
 
     # -- create ----------------------------------------------------------------------
     def create(self, names: list[str]) -> None:
@@ -63,7 +91,7 @@ class _Tar:
             with self.ctx.os.open_file(self.archive, "wb") as f:
                 f.write(data)
         except OSError as e:
-            self.err(f"{self.archive}: Cannot open: {self.ctx.os.strerror(e.errno)}")
+            raise _Fatal(f"{self.archive}: Cannot open: {self.ctx.os.strerror(e.errno)}") from e
 
     def member_name(self, path: str) -> str:
         name = path
@@ -87,8 +115,8 @@ class _Tar:
         ti = tarfile.TarInfo(name)
         ti.mode = stat.S_IMODE(st.st_mode)
         ti.uid, ti.gid = st.st_uid, st.st_gid
-        ti.uname = user_name(vos, st.st_uid) or ""
-        ti.gname = group_name(vos, st.st_gid) or ""
+        ti.uname = self.names.user_name(st.st_uid) or ""
+        ti.gname = self.names.group_name(st.st_gid) or ""
         ti.mtime = st.st_mtime_ns // 1_000_000_000
         data: bytes | None = None
         key = (st.st_dev, st.st_ino)
@@ -135,7 +163,7 @@ class _Tar:
 
     # -- listing -----------------------------------------------------------------------
     def show(self, ti: tarfile.TarInfo, listing: bool) -> None:
-        out = self.ctx.stdout if listing else self.vout()
+        out = self.vout()
         name = ti.name
         if ti.isdir() and not name.endswith("/"):
             name += "/"
@@ -171,6 +199,8 @@ class _Tar:
 
     # -- reading -----------------------------------------------------------------------
     def open_archive(self) -> tarfile.TarFile | None:
+        """The archive, uncompressed; None (after a non-fatal error) when it
+        is not a tar archive. Raises ``_Fatal`` as GNU tar stops."""
         vos = self.ctx.os
         try:
             if self.archive == "-":
@@ -179,41 +209,85 @@ class _Tar:
                 with vos.open_file(self.archive, "rb") as f:
                     data = f.read()
         except OSError as e:
-            self.err(f"{self.archive}: Cannot open: {vos.strerror(e.errno)}")
-            return None
+            raise _Fatal(f"{self.archive}: Cannot open: {vos.strerror(e.errno)}") from e
+        if not self.gzip and data.startswith(_GZIP_MAGIC):
+            if self.archive == "-":
+                raise _Fatal("Archive is compressed. Use -z option")
+            self.gzip = True
+        if self.gzip:
+            data = self.gunzip(data)
         try:
-            return tarfile.open(fileobj=io.BytesIO(data), mode="r:*")
+            return tarfile.open(fileobj=io.BytesIO(data), mode="r:")
         except tarfile.TarError:
+            if self.gzip_error:
+                return None
             self.err("This does not look like a tar archive")
             return None
 
-    def members(self, tf: tarfile.TarFile, names: list[str]) -> list[tarfile.TarInfo]:
+    gzip_error = ""
+
+    def gunzip(self, data: bytes) -> bytes:
+        """``data`` decompressed as the ``gzip -d`` child does; its error, if
+        any, is reported (fatally) once the members it gave are handled."""
+        if not data.startswith(_GZIP_MAGIC):
+            raise _Fatal("", "gzip: stdin: not in gzip format")
+        out = []
+        while data:
+            d = zlib.decompressobj(31)
+            try:
+                out.append(d.decompress(data))
+            except zlib.error:
+                self.gzip_error = "gzip: stdin: invalid compressed data--format violated"
+                break
+            if not d.eof:
+                self.gzip_error = "gzip: stdin: unexpected end of file"
+                break
+            data = d.unused_data
+            if data and not data.startswith(_GZIP_MAGIC):
+                break  # gzip ignores trailing garbage (with a warning)
+        return b"".join(out)
+
+    def iter_members(self, tf: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+        """Every member that can be read; an archive cut short is fatal."""
+        while True:
+            try:
+                ti = tf.next()
+            except tarfile.TarError as e:
+                raise _Fatal("Unexpected EOF in archive", self.gzip_error, False) from e
+            if ti is None:
+                return
+            yield ti
+
+    def members(self, tf: tarfile.TarFile, names: list[str]) -> Iterator[tarfile.TarInfo]:
         wanted = [n.rstrip("/") for n in names]
         seen = set()
-        out = []
-        for ti in tf.getmembers():
+        for ti in self.iter_members(tf):
             n = ti.name.rstrip("/")
             if wanted:
                 hit = [w for w in wanted if n == w or n.startswith(w + "/")]
                 if not hit:
                     continue
                 seen.update(hit)
-            out.append(ti)
+            yield ti
         for w, orig in zip(wanted, names, strict=False):
             if w not in seen:
                 self.err(f"{orig}: Not found in archive")
-        return out
 
     def list_members(self, names: list[str]) -> None:
         tf = self.open_archive()
-        if tf is None:
-            return
-        for ti in self.members(tf, names):
-            self.show(ti, True)
+        if tf is not None:
+            for ti in self.members(tf, names):
+                self.show(ti, True)
+        self.check_gzip()
+
+    def check_gzip(self) -> None:
+        if self.gzip_error:
+            raise _Fatal("", self.gzip_error)
 
     def extract(self, names: list[str]) -> None:
         tf = self.open_archive()
         if tf is None:
+            self.check_gzip()
             return
         vos = self.ctx.os
         dirs: list[tuple[str, tarfile.TarInfo]] = []
@@ -224,6 +298,11 @@ class _Tar:
                 continue
             if self.verbose:
                 self.show(ti, False)
+            if self.to_stdout:
+                src = tf.extractfile(ti) if ti.isfile() else None
+                if src is not None:
+                    self.ctx.stdout.write(src.read())
+                continue
             try:
                 self.extract_one(tf, ti, name, root)
             except OSError as e:
@@ -248,6 +327,7 @@ class _Tar:
                 vos.utime(name, (ti.mtime, ti.mtime))
             except OSError:
                 pass
+        self.check_gzip()
 
     def extract_one(self, tf: tarfile.TarFile, ti: tarfile.TarInfo, name: str, root: bool) -> None:
         vos = self.ctx.os
@@ -317,6 +397,7 @@ def main(ctx: Context) -> int:
                 "--verbose": "v",
                 "--gzip": "z",
                 "--gunzip": "z",
+                "--to-stdout": "O",
             }
             if name in longmap:
                 c = longmap[name]
@@ -324,6 +405,8 @@ def main(ctx: Context) -> int:
                     op = c
                 elif c == "v":
                     t.verbose += 1
+                elif c == "O":
+                    t.to_stdout = True
                 else:
                     t.gzip = True
             elif name in ("--file", "--directory"):
@@ -357,6 +440,8 @@ def main(ctx: Context) -> int:
                     t.verbose += 1
                 elif c == "z":
                     t.gzip = True
+                elif c == "O":
+                    t.to_stdout = True
                 elif c in "fC":
                     if old and a is args[0]:
                         val = args[i]
@@ -400,12 +485,23 @@ def main(ctx: Context) -> int:
             ctx.error(f"{directory}: Cannot open: {ctx.os.strerror(e.errno)}")
             ctx.error("Error is not recoverable: exiting now")
             return 2
-    if op == "c":
-        t.create(names)
-    elif op == "t":
-        t.list_members(names)
-    else:
-        t.extract(names)
+    t.creating = op == "c"
+    try:
+        if op == "c":
+            t.create(names)
+        elif op == "t":
+            t.list_members(names)
+        else:
+            t.extract(names)
+    except _Fatal as e:
+        if e.child:
+            ctx.stderr.write(f"\n{e.child}\n".encode())
+            if e.reaped:
+                ctx.error("Child returned status 1")
+        if e.message:
+            ctx.error(e.message)
+        ctx.error("Error is not recoverable: exiting now")
+        return 2
     if t.failed:
         ctx.error("Exiting with failure status due to previous errors")
         return 2

@@ -12,12 +12,14 @@ from typing import Any
 
 from ..context import Context
 from ..registry import program
-from ._gnu import UsageError, errno_message, parse_args, read_chunks, usage_error
+from ._errors import strerror
+from ._inputs import read_chunks
+from ._options import UsageError, parse_options, usage_error
 
 _LONGS = {
-    "append": ("a", "none"),
-    "ignore-interrupts": ("i", "none"),
-    "output-error": ("p", "optional"),
+    "append": ("a", 0),
+    "ignore-interrupts": ("i", 0),
+    "output-error": ("p", 2),
 }
 
 
@@ -25,7 +27,7 @@ _LONGS = {
 def main(ctx: Context) -> int:
     """tee [OPTION]... [FILE]..."""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "aip", _LONGS)
+        opts, operands = parse_options(ctx.argv[1:], "aip", _LONGS)
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     mode = "ab" if any(k == "a" for k, _ in opts) else "wb"
@@ -35,7 +37,7 @@ def main(ctx: Context) -> int:
         try:
             outputs.append((name, ctx.os.open_file(name, mode, buffering=0)))
         except OSError as e:
-            ctx.error(f"{name}: {errno_message(ctx, e)}")
+            ctx.error(f"{name}: {strerror(e)}")
             status = 1
     live = list(outputs)
     try:
@@ -49,17 +51,17 @@ def main(ctx: Context) -> int:
                 except BrokenPipeError:
                     live.remove(entry)
                 except OSError as e:
-                    ctx.error(f"{name}: {errno_message(ctx, e)}")
+                    ctx.error(f"{name}: {strerror(e)}")
                     status = 1
                     live.remove(entry)
     except OSError as e:
-        ctx.error(f"read error: {errno_message(ctx, e)}")
+        ctx.error(f"read error: {strerror(e)}")
         status = 1
     for _name, f in outputs:
         if f is not ctx.stdout:
             try:
                 f.close()
             except OSError as e:
-                ctx.error(f"{_name}: {errno_message(ctx, e)}")
+                ctx.error(f"{_name}: {strerror(e)}")
                 status = 1
     return status

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
 from typing import Any
 
 from ..context import Context
 from ..registry import program
-from ._fsutil import UsageError, cquote, now_ns, parse_options, quote, strerror, usage
+from ._errors import strerror
+from ._options import UsageError, parse_options, usage
+from ._quote import cquote, quote
 
 __all__ = ["parse_date", "parse_stamp"]
 
@@ -114,7 +117,7 @@ def main(ctx: Context) -> int:
     except UsageError as e:
         return usage(ctx, str(e))
     vos = ctx.os
-    now = now_ns()
+    now = time.time_ns()
     do_a = do_m = False
     no_create = no_deref = False
     times: tuple[int, int] | None = None
@@ -190,7 +193,7 @@ def _touch(
             vos.utime(path, None, follow_symlinks=not no_deref)
             return True
         cur = vos.stat(path, follow_symlinks=not no_deref)
-        new = times or (now_ns(), now_ns())
+        new = times or (time.time_ns(), time.time_ns())
         at = new[0] if do_a else cur.st_atime_ns
         mt = new[1] if do_m else cur.st_mtime_ns
         vos.utime(path, ns=(at, mt), follow_symlinks=not no_deref)

@@ -16,17 +16,10 @@ import string
 
 from ..context import Context
 from ..registry import program
-from ._gnu import (
-    UsageError,
-    close_input,
-    errno_message,
-    iter_lines,
-    open_input,
-    parse_args,
-    quote,
-    read_chunks,
-    usage_error,
-)
+from ._errors import strerror
+from ._inputs import close_input, iter_lines, open_input, read_chunks
+from ._options import UsageError, parse_options, usage_error
+from ._quote import cquote
 
 _CLASSES: dict[str, bytes] = {
     "alnum": (string.digits + string.ascii_uppercase + string.ascii_lowercase).encode(),
@@ -120,7 +113,7 @@ def _parse_set(ctx: Context, arg: str, first: bool) -> _Set:
                     if nxt == 0x3A:
                         name = body.decode("latin-1")
                         if name not in _CLASSES:
-                            raise UsageError(f"invalid character class {quote(name)}")
+                            raise UsageError(f"invalid character class {cquote(name)}")
                         s.classes.append((len(s.items), name))
                         s.items.extend(_CLASSES[name])
                         i = body_end + 2
@@ -128,7 +121,7 @@ def _parse_set(ctx: Context, arg: str, first: bool) -> _Set:
                         continue
                     if len(body) != 1:
                         raise UsageError(
-                            f"{quote(body.decode('latin-1'))}: equivalence class operand "
+                            f"{cquote(body.decode('latin-1'))}: equivalence class operand "
                             "must be a single character"
                         )
                     s.items.append(body[0])
@@ -152,7 +145,7 @@ def _parse_set(ctx: Context, arg: str, first: bool) -> _Set:
                             count = int(count_text, base)
                         except ValueError:
                             raise UsageError(
-                                f"invalid repeat count {quote(count_text)} in [c*n] construct"
+                                f"invalid repeat count {cquote(count_text)} in [c*n] construct"
                             ) from None
                         if count == 0 and not first:
                             s.items.append(_Fill(rep))
@@ -166,7 +159,7 @@ def _parse_set(ctx: Context, arg: str, first: bool) -> _Set:
             if hi < c:
                 shown = bytes([c, 0x2D, hi]).decode("latin-1")
                 raise UsageError(
-                    f"range-endpoints of {quote(shown)} are in reverse collating sequence order"
+                    f"range-endpoints of {cquote(shown)} are in reverse collating sequence order"
                 )
             s.items.extend(range(c, hi + 1))
             i += 3
@@ -212,10 +205,10 @@ def _squeeze(data: bytes, squeeze: frozenset[int], last: int) -> tuple[bytes, in
 
 
 _TR_LONGS = {
-    "complement": ("c", "none"),
-    "delete": ("d", "none"),
-    "squeeze-repeats": ("s", "none"),
-    "truncate-set1": ("t", "none"),
+    "complement": ("c", 0),
+    "delete": ("d", 0),
+    "squeeze-repeats": ("s", 0),
+    "truncate-set1": ("t", 0),
 }
 
 
@@ -223,7 +216,7 @@ _TR_LONGS = {
 def tr_main(ctx: Context) -> int:
     """tr [OPTION]... SET1 [SET2]"""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "cCdst", _TR_LONGS)
+        opts, operands = parse_options(ctx.argv[1:], "cCdst", _TR_LONGS)
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     flags = {k for k, _ in opts}
@@ -233,14 +226,14 @@ def tr_main(ctx: Context) -> int:
     if not operands:
         raise usage_error(ctx, "missing operand", 1)
     if len(operands) < need:
-        ctx.error(f"missing operand after {quote(operands[-1])}")
+        ctx.error(f"missing operand after {cquote(operands[-1])}")
         ctx.stderr.write(
             b"Two strings must be given when "
             + (b"both deleting and squeezing repeats.\n" if delete else b"translating.\n")
         )
         raise usage_error(ctx, None, 1)
     if len(operands) > 2 or (delete and not squeeze and len(operands) > 1):
-        ctx.error(f"extra operand {quote(operands[1 if delete and not squeeze else 2])}")
+        ctx.error(f"extra operand {cquote(operands[1 if delete and not squeeze else 2])}")
         if delete and not squeeze and len(operands) == 2:
             ctx.stderr.write(
                 b"Only one string may be given when deleting without squeezing repeats.\n"
@@ -288,7 +281,7 @@ def tr_main(ctx: Context) -> int:
                 chunk, last = _squeeze(chunk, squeeze_set, last)
             out.write(chunk)
     except OSError as e:
-        ctx.error(f"read error: {errno_message(ctx, e)}")
+        ctx.error(f"read error: {strerror(e)}")
         return 1
     return 0
 
@@ -306,14 +299,14 @@ def _check_classes(s1: _Set, s2: _Set, comp: bool, only_names: bool) -> None:
 
 
 _CUT_LONGS = {
-    "bytes": ("b", "required"),
-    "characters": ("c", "required"),
-    "fields": ("f", "required"),
-    "delimiter": ("d", "required"),
-    "only-delimited": ("s", "none"),
-    "complement": ("complement", "none"),
-    "output-delimiter": ("output", "required"),
-    "zero-terminated": ("z", "none"),
+    "bytes": ("b", 1),
+    "characters": ("c", 1),
+    "fields": ("f", 1),
+    "delimiter": ("d", 1),
+    "only-delimited": ("s", 0),
+    "complement": ("complement", 0),
+    "output-delimiter": ("output", 1),
+    "zero-terminated": ("z", 0),
 }
 
 
@@ -324,7 +317,7 @@ def _parse_list(text: str, fields: bool) -> list[tuple[int, int]]:
         m = re.fullmatch(r"(\d*)(-?)(\d*)", piece)
         if m is None:
             kind = "field" if fields else "byte/character position"
-            raise UsageError(f"invalid {kind} value {quote(piece)}")
+            raise UsageError(f"invalid {kind} value {cquote(piece)}")
         lo_s, dash, hi_s = m.groups()
         if not dash:
             if not lo_s or int(lo_s) == 0:
@@ -366,7 +359,7 @@ def _complement_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def cut_main(ctx: Context) -> int:
     """cut OPTION... [FILE]..."""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "b:c:f:d:snz", _CUT_LONGS)
+        opts, operands = parse_options(ctx.argv[1:], "b:c:f:d:snz", _CUT_LONGS)
         mode = ""
         spec = ""
         delim: bytes | None = None
@@ -412,7 +405,7 @@ def cut_main(ctx: Context) -> int:
         try:
             f = open_input(ctx, name)
         except OSError as e:
-            ctx.error(f"{name}: {errno_message(ctx, e)}")
+            ctx.error(f"{name}: {strerror(e)}")
             status = 1
             continue
         try:
@@ -428,7 +421,7 @@ def cut_main(ctx: Context) -> int:
                     res = _cut_fields(body, ranges, sep, joiner)
                 out.write(res + eol)
         except OSError as e:
-            ctx.error(f"{name}: {errno_message(ctx, e)}")
+            ctx.error(f"{name}: {strerror(e)}")
             status = 1
         close_input(ctx, f)
     return status

@@ -16,24 +16,18 @@ from typing import Any
 
 from ..context import Context
 from ..registry import program
-from ._gnu import (
-    UsageError,
-    close_input,
-    errno_message,
-    open_input,
-    parse_args,
-    quote,
-    read_chunks,
-    usage_error,
-)
+from ._errors import strerror
+from ._inputs import close_input, open_input, read_chunks
+from ._options import UsageError, parse_options, usage_error
+from ._quote import cquote, quote
 
 _LONGS = {
-    "bytes": ("c", "none"),
-    "chars": ("m", "none"),
-    "lines": ("l", "none"),
-    "words": ("w", "none"),
-    "max-line-length": ("L", "none"),
-    "files0-from": ("files0", "required"),
+    "bytes": ("c", 0),
+    "chars": ("m", 0),
+    "lines": ("l", 0),
+    "words": ("w", 0),
+    "max-line-length": ("L", 0),
+    "files0-from": ("files0", 1),
 }
 
 _SPACES = b" \t\n\v\f\r"
@@ -98,14 +92,14 @@ def _line_lengths(chunk: bytes, col: int, c: _Counts) -> int:
 def main(ctx: Context) -> int:
     """wc [OPTION]... [FILE]..."""
     try:
-        opts, operands = parse_args(ctx.argv[1:], "cmlwL", _LONGS)
+        opts, operands = parse_options(ctx.argv[1:], "cmlwL", _LONGS)
     except UsageError as e:
         raise usage_error(ctx, str(e), 1) from None
     flags = {k for k, _ in opts}
     files0 = [v for k, v in opts if k == "files0"]
     if files0:
         if operands:
-            ctx.error(f"extra operand {quote(operands[0])}")
+            ctx.error(f"extra operand {cquote(operands[0])}")
             ctx.stderr.write(b"file operands cannot be combined with --files0-from\n")
             raise usage_error(ctx, None, 1)
         source = files0[-1]
@@ -115,7 +109,7 @@ def main(ctx: Context) -> int:
             data = f.read()
             close_input(ctx, f)
         except OSError as e:
-            ctx.error(f"cannot open {quote(source)} for reading: {errno_message(ctx, e)}")
+            ctx.error(f"cannot open {quote(source)} for reading: {strerror(e)}")
             return 1
         operands = [n.decode("utf-8", "surrogateescape") for n in data.split(b"\0") if n]
     if not flags - {"files0"}:
@@ -152,13 +146,13 @@ def main(ctx: Context) -> int:
     out = ctx.stdout
     for name, f, st in opened:
         if f is None:
-            ctx.error(f"{name}: {errno_message(ctx, st)}")
+            ctx.error(f"{name}: {strerror(st)}")
             status = 1
             continue
         try:
             c = _count(f, want_words, want_len)
         except OSError as e:
-            ctx.error(f"{name}: {errno_message(ctx, e)}")
+            ctx.error(f"{name}: {strerror(e)}")
             status = 1
             c = _Counts()
         close_input(ctx, f)

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from ..context import Context
 from ..registry import program
+from ._errors import strerror
+from ._options import NO_ARG, OPTIONAL, REQUIRED, LongOpts, UsageError, parse_options, usage_error
+from ._quote import BACKSLASH_ESCAPES, cquote
 from .runcmd import CANNOT_RUN, NOT_FOUND, run_command
 
 _MAX_CHARS = 131072 - 2048
+_ARG_MAX = 2097152 - 2048
 _BLANKS = " \t\n"
 
 
@@ -100,17 +104,7 @@ def _lines_for_L(text: str) -> list[list[str]]:
 
 
 def _decode_delim(d: str) -> str:
-    esc = {
-        "n": "\n",
-        "t": "\t",
-        "0": "\0",
-        "\\": "\\",
-        "a": "\a",
-        "r": "\r",
-        "v": "\v",
-        "f": "\f",
-        "b": "\b",
-    }
+    esc = BACKSLASH_ESCAPES
     if len(d) == 2 and d[0] == "\\" and d[1] in esc:
         return esc[d[1]]
     if d.startswith("\\x"):
@@ -120,9 +114,47 @@ def _decode_delim(d: str) -> str:
     return d
 
 
+_SHORT = "+0a:E:e::i::I:l::L:n:prs:txP:d:"
+_LONGS: LongOpts = {
+    "null": ("0", NO_ARG),
+    "arg-file": ("a", REQUIRED),
+    "delimiter": ("d", REQUIRED),
+    "eof": ("e", OPTIONAL),
+    "replace": ("i", OPTIONAL),
+    "max-lines": ("l", OPTIONAL),
+    "max-args": ("n", REQUIRED),
+    "open-tty": ("o", NO_ARG),
+    "interactive": ("p", NO_ARG),
+    "no-run-if-empty": ("r", NO_ARG),
+    "max-chars": ("s", REQUIRED),
+    "verbose": ("t", NO_ARG),
+    "exit": ("x", NO_ARG),
+    "max-procs": ("P", REQUIRED),
+}
+
+
+def _number(ctx: Context, opt: str, text: str, low: int, high: int | None = None) -> int:
+    """An option's number as xargs' ``parse_num`` reads it (``strtol``): an
+    invalid one or one below ``low`` is fatal, except that ``-s`` out of
+    range is only a warning and takes the nearest limit."""
+    body = text.lstrip(" \t\n\v\f\r")
+    digits = body[1:] if body[:1] in "+-" else body
+    if not digits.isdigit():
+        raise usage_error(ctx, f'invalid number "{text}" for -{opt} option', 1)
+    value = int(body)
+    if value < low:
+        if opt != "s":
+            raise usage_error(ctx, f"value {value} for -{opt} option should be >= {low}", 1)
+        ctx.error(f"value {value} for -{opt} option should be >= {low}")
+        return low
+    if high is not None and value > high:
+        ctx.error(f"value {value} for -{opt} option should be <= {high}")
+        return high
+    return value
+
+
 @program("xargs")
 def main(ctx: Context) -> int:
-    args = ctx.argv[1:]
     delim: str | None = None
     max_args = 0
     max_lines = 0
@@ -131,82 +163,63 @@ def main(ctx: Context) -> int:
     trace = False
     eof: str | None = None
     max_chars = _MAX_CHARS
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            i += 1
-            break
-        if not a.startswith("-") or a == "-":
-            break
-        i += 1
-        if a.startswith("--"):
-            name, eq, lval = a.partition("=")
-            flags = {
-                "--null": "0",
-                "--no-run-if-empty": "r",
-                "--verbose": "t",
-                "--exit": "x",
-                "--delimiter": "d",
-                "--max-args": "n",
-                "--max-lines": "L",
-                "--replace": "I",
-                "--eof": "E",
-                "--max-chars": "s",
-            }
-            if name not in flags:
-                ctx.error(f"unrecognized option '{a}'")
+    arg_file: str | None = None
+    try:
+        opts, args = parse_options(ctx.argv[1:], _SHORT[1:], _LONGS, permute=False)
+    except UsageError as e:
+        raise usage_error(ctx, str(e), 1) from None
+    for c, val in opts:
+        if c == "0":
+            delim = "\0"
+        elif c == "d":
+            delim = _decode_delim(val or "")
+            if len(delim) != 1 and delim[:1] == "\\" and delim[1:2] not in "x01234567":
+                ctx.error(f"Invalid escape sequence {delim[:2]} in input delimiter specification.")
                 return 1
-            opts = [(flags[name], lval if eq else None)]
+            if len(delim) != 1:
+                ctx.error(
+                    f"Invalid input delimiter specification {val}: the delimiter must be "
+                    "either a single character or an escape sequence starting with \\."
+                )
+                return 1
+        elif c == "n":
+            max_args = _number(ctx, c, val or "", 1)
+            max_lines = 0
+        elif c in "Ll":
+            max_lines = _number(ctx, c, val, 1) if val is not None else 1
+            max_args = 0
+        elif c in "Ii":
+            replace = val if val else "{}"
+            max_lines = 1
+        elif c in "Ee":
+            eof = val if val else None
+        elif c == "s":
+            max_chars = _number(ctx, c, val or "", 1, _ARG_MAX)
+        elif c == "a":
+            arg_file = val
+        elif c == "P":
+            _number(ctx, c, val or "", 0)
+        elif c == "r":
+            no_empty = True
+        elif c == "t":
+            trace = True
+    command = args or ["echo"]
+    if sum(len(a) + 1 for a in command) > max_chars:
+        ctx.error("cannot fit single argument within argument list size limit")
+        return 1
+    try:
+        if arg_file is None:
+            data = ctx.stdin.read()
         else:
-            opts = []
-            j = 1
-            while j < len(a):
-                c = a[j]
-                j += 1
-                if c in "dnLIEsPiel":
-                    val2: str | None = a[j:] if j < len(a) else None
-                    opts.append((c, val2))
-                    break
-                opts.append((c, None))
-        for c, oval in opts:
-            val: str | None = oval
-            if c in "dnLIEsP" and val is None:
-                if i >= len(args):
-                    ctx.error(f"option requires an argument -- '{c}'")
-                    return 1
-                val = args[i]
-                i += 1
-            if c == "0":
-                delim = "\0"
-            elif c == "d":
-                delim = _decode_delim(val or "")
-            elif c == "n":
-                max_args = int(val or "0")
-                max_lines = 0
-            elif c in "Ll":
-                max_lines = int(val or "1")
-                max_args = 0
-            elif c in "Ii":
-                replace = val if val else "{}"
-                max_lines = 1
-            elif c in "Ee":
-                eof = val if val else None
-            elif c == "s":
-                max_chars = int(val or "0")
-            elif c == "r":
-                no_empty = True
-            elif c == "t":
-                trace = True
-            elif c in "xpP":
-                pass
-            else:
-                ctx.error(f"invalid option -- '{c}'")
-                return 1
-    command = args[i:] or ["echo"]
-    text = ctx.stdin.read().decode("utf-8", "surrogateescape")
+            with ctx.os.open_file(arg_file, "rb") as f:
+                data = f.read()
+    except OSError as e:
+        ctx.error(f"Cannot open input file {cquote(arg_file or '-')}: {strerror(e)}")
+        return 1
+    text = data.decode("utf-8", "surrogateescape")
 
     bad_input: str | None = None
+    overlong = False
     groups: list[list[str]]
     if delim is not None:
         items = text.split(delim)
@@ -217,7 +230,7 @@ def main(ctx: Context) -> int:
         elif max_lines:
             groups = [items[k : k + max_lines] for k in range(0, len(items), max_lines)]
         else:
-            groups = _chunks(items, command, max_args, max_chars)
+            groups, overlong = _chunks(items, command, max_args, max_chars)
     elif replace is not None:
         groups = []
         for raw in text.split("\n"):
@@ -231,10 +244,10 @@ def main(ctx: Context) -> int:
         groups = [sum(lines[k : k + max_lines], []) for k in range(0, len(lines), max_lines)]
     else:
         its, bad_input = _quoted_items(text, eof)
-        groups = _chunks([w for w, _ in its], command, max_args, max_chars)
+        groups, overlong = _chunks([w for w, _ in its], command, max_args, max_chars)
 
     status = 0
-    if not groups and not no_empty and replace is None:
+    if not groups and not no_empty and replace is None and not overlong:
         groups = [[]]
     for g in groups:
         if replace is not None:
@@ -256,6 +269,8 @@ def main(ctx: Context) -> int:
             return 124
         if code != 0:
             status = 123
+    if bad_input is None and overlong:
+        bad_input = "argument line too long"
     if bad_input is not None:
         ctx.error(bad_input)
         return 1
@@ -285,13 +300,22 @@ def _unquote_line(s: str) -> str:
     return "".join(out)
 
 
-def _chunks(items: list[str], command: list[str], max_args: int, max_chars: int) -> list[list[str]]:
+def _chunks(
+    items: list[str], command: list[str], max_args: int, max_chars: int
+) -> tuple[list[list[str]], bool]:
+    """The items in command lines of at most ``max_args`` items and
+    ``max_chars`` bytes (each argument counts its length plus one); stops at
+    an item that cannot fit even alone (then True: "argument line too long")."""
     base = sum(len(a) + 1 for a in command)
     groups: list[list[str]] = []
     cur: list[str] = []
     size = base
     for it in items:
         need = len(it) + 1
+        if base + need > max_chars:
+            if cur:
+                groups.append(cur)
+            return groups, True
         if cur and ((max_args and len(cur) >= max_args) or size + need > max_chars):
             groups.append(cur)
             cur, size = [], base
@@ -299,4 +323,4 @@ def _chunks(items: list[str], command: list[str], max_args: int, max_chars: int)
         size += need
     if cur:
         groups.append(cur)
-    return groups
+    return groups, False
