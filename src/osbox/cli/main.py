@@ -8,6 +8,7 @@ from .. import __version__
 from .files import cat, ls, stat
 from .fsck import fsck
 from .run import run
+from .sh import sh
 from .transfer import get, put
 from .tree import tree
 
@@ -25,7 +26,7 @@ def cli() -> None:
     """
 
 
-for _command in (run, ls, cat, tree, stat, put, get, fsck):
+for _command in (run, sh, ls, cat, tree, stat, put, get, fsck):
     cli.add_command(_command)
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .arith import ArithError, parse_number
 from .parser import Parser, ShSyntaxError
-from .printf import echo_bytes, run_printf
+from .printf import PrintfError, echo_bytes, run_printf
 from .sherrors import BreakLoop, ContinueLoop, ExitShell, ReturnFunc, ShError
 from .testexpr import TestError, evaluate_test
 
@@ -62,11 +62,16 @@ def builtin(*names: str) -> Callable[[Builtin], Builtin]:
     return reg
 
 
+_NUMBER = re.compile(r"\s*((?:\+|-(?=0+\s*$))?[0-9]+)\s*", re.ASCII)
+
+
 def number(text: str) -> int:
-    """A non-negative decimal argument, or dash's ``Illegal number: X``."""
-    if not text.isdigit():
+    """A decimal argument in 0..INT_MAX (blanks and a sign allowed around it),
+    or dash's ``Illegal number: X``."""
+    m = _NUMBER.fullmatch(text)
+    if m is None or int(m.group(1)) > 0x7FFFFFFF:
         raise ShError(f"Illegal number: {text}")
-    return int(text)
+    return int(m.group(1))
 
 
 def shell_quote(value: str) -> str:
@@ -129,7 +134,8 @@ def b_printf(sh: Shell, argv: list[str]) -> int:
 
     try:
         data, status = run_printf(argv[1:], warn)
-    except ValueError as e:
+    except PrintfError as e:
+        _out(sh, e.output)
         raise ShError(str(e)) from None
     _out(sh, data)
     return status
@@ -152,7 +158,7 @@ def b_exit(sh: Shell, argv: list[str]) -> int:
 @builtin("return")
 def b_return(sh: Shell, argv: list[str]) -> int:
     status = number(argv[1]) if len(argv) > 1 else sh.status
-    raise ReturnFunc(status & 0xFF)
+    raise ReturnFunc(status)  # dash keeps the whole value in $?
 
 
 def _loopctl(sh: Shell, argv: list[str], exc: type[BreakLoop] | type[ContinueLoop]) -> int:

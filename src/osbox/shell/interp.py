@@ -228,6 +228,38 @@ class Shell:
                 self.message(str(e))
                 raise ExitShell(e.status) from None
 
+    def run_interactive(self, src: str, lineno: int = 1) -> int:
+        """Run one complete input of an interactive shell; the new ``$?``.
+
+        As in an interactive dash, an error (a syntax error too) is reported
+        and sets ``$?`` without ending the shell; ``exit`` (and ``set -e``)
+        still raise ``ExitShell``.
+        """
+        parser = Parser(src, lineno)
+        try:
+            while True:
+                try:
+                    cmd = parser.next_command()
+                except ShSyntaxError as e:
+                    self.lineno = e.lineno
+                    self.message(str(e))
+                    self.status = 2
+                    break
+                if cmd is None:
+                    break
+                try:
+                    self.run(cmd)
+                except ShError as e:
+                    self.message(str(e))
+                    self.status = e.status
+                except ReturnFunc as e:
+                    self.status = e.status
+                except (BreakLoop, ContinueLoop):
+                    pass
+        finally:
+            self.ctx.flush()
+        return self.status
+
     def main(self, src: str) -> int:
         """Run a whole program and the EXIT trap; the shell's exit status."""
         try:

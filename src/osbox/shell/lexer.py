@@ -109,6 +109,7 @@ class Lexer:
         self.lineno = lineno
         self.pending: list[HereDoc] = []
         self.want_delim: str | None = None
+        self.heredoc_eof = False  # a here-document ran to the end of the source
         self.subparse: Callable[[Lexer], Command | None] | None = None
         self.parse_string: Callable[[str, int], Command | None] | None = None
 
@@ -365,7 +366,9 @@ class Lexer:
                     self.pos += 1
         if not name or not op or op == "len":
             return self._bad_subst(start)
-        arg = self.read_word("}", in_dq)
+        # dash lexes a trimming pattern as an unquoted word even inside "...":
+        # ``"${x%\*c}"`` escapes the ``*`` and ``'...'`` quotes there.
+        arg = self.read_word("}", in_dq and op[0] not in "#%")
         if self.pos >= len(src):
             raise self.error("Syntax error: Missing '}'")
         self.pos += 1
@@ -457,6 +460,8 @@ class Lexer:
                 if line == hd.delim:
                     break
                 lines.append(line + "\n")
+            else:
+                self.heredoc_eof = True
             text = "".join(lines)
             if hd.quoted:
                 hd.body = [Quoted(text)]

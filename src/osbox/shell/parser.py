@@ -31,7 +31,7 @@ from .nodes import (
     Word,
 )
 
-__all__ = ["Parser", "parse", "ShSyntaxError"]
+__all__ = ["Parser", "incomplete", "parse", "ShSyntaxError"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
@@ -61,6 +61,29 @@ def _parse_string(src: str, lineno: int) -> Command | None:
     if not items:
         return None
     return items[0][0] if len(items) == 1 else Sequence(items)
+
+
+_EOF_ERRORS = ("end of file unexpected", "Unterminated quoted string", "EOF in backquote")
+
+
+def incomplete(src: str) -> bool:
+    """Whether ``src`` stops inside a command an interactive shell would keep
+    reading (``> `` prompt): an open ``if``/loop/quote/``$(``, a ``&&`` or
+    ``|`` at the end, a here-document without its delimiter line, or a
+    trailing backslash-newline."""
+    body = src[:-1] if src.endswith("\n") else src
+    if (len(body) - len(body.rstrip("\\"))) % 2:
+        return True
+    p = Parser(src)
+    try:
+        while p.next_command() is not None:
+            pass
+    except ShSyntaxError as e:
+        msg = str(e)
+        if any(m in msg for m in _EOF_ERRORS):
+            return True
+        return msg.startswith("Syntax error: Missing") and p.lex.pos >= len(src)
+    return p.lex.heredoc_eof
 
 
 class Parser:
