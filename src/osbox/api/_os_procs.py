@@ -15,6 +15,8 @@ from __future__ import annotations
 import errno
 import io
 import operator
+import signal
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
@@ -30,6 +32,7 @@ _index = operator.index
 P_WAIT, P_NOWAIT, P_NOWAITO = 0, 1, 1
 O_CLOEXEC = sys_file.O_CLOEXEC
 POSIX_SPAWN_OPEN, POSIX_SPAWN_CLOSE, POSIX_SPAWN_DUP2 = 0, 1, 2
+SIGPIPE, SIGXFSZ = int(signal.SIGPIPE), int(signal.SIGXFSZ)
 
 
 def _arg_bytes(value: Any) -> str:
@@ -147,6 +150,8 @@ class ProcCalls(OsBase):
         proc = self.proc
         if env is not None:
             proc.environ = env
+        with proc.k.lock:
+            proc.handlers.clear()  # execve: caught signals go back to SIG_DFL
         self._exec_fds(proc)
         launcher.exec(proc, image)
         raise AssertionError("exec returned")  # pragma: no cover
@@ -199,7 +204,9 @@ class ProcCalls(OsBase):
         """os.posix_spawn: start ``path`` in a new process after
         ``file_actions``; returns the pid. Errors: the file action's or
         execve's, raised here as glibc reports them."""
-        return self._posix_spawn(path, argv, env, file_actions, setpgroup, setsid, search=False)
+        return self._posix_spawn(
+            path, argv, env, file_actions, setpgroup, setsid, setsigdef, search=False
+        )
 
     def posix_spawnp(
         self,
@@ -216,10 +223,20 @@ class ProcCalls(OsBase):
         scheduler: Any = None,
     ) -> int:
         """os.posix_spawnp: as ``posix_spawn``, searching the caller's PATH."""
-        return self._posix_spawn(path, argv, env, file_actions, setpgroup, setsid, search=True)
+        return self._posix_spawn(
+            path, argv, env, file_actions, setpgroup, setsid, setsigdef, search=True
+        )
 
     def _posix_spawn(
-        self, path: Any, argv: Any, env: Any, actions: Any, pgroup: Any, sid: bool, search: bool
+        self,
+        path: Any,
+        argv: Any,
+        env: Any,
+        actions: Any,
+        pgroup: Any,
+        sid: bool,
+        sigdef: Any,
+        search: bool,
     ) -> int:
         func = "posix_spawnp" if search else "posix_spawn"
         args = _argv(f"{func}: argv", argv, "")
@@ -235,6 +252,11 @@ class ProcCalls(OsBase):
                 sys_task.setpgid(child, 0, _index(pgroup))
             if sid:
                 sys_task.setsid(child)
+            _default_signals(child, [_index(s) for s in sigdef])
+        except KernelError as e:
+            sys_task.exit(child, 127 << 8)
+            sys_task.wait4(self.proc, child.pid, 0)
+            raise_os(e)
         except BaseException:
             sys_task.exit(child, 127 << 8)
             sys_task.wait4(self.proc, child.pid, 0)
@@ -353,7 +375,8 @@ class ProcCalls(OsBase):
                 elif src != -1:
                     sys_file.dup3(child, src, dst, False)
             if cwd is not None:
-                stage = "noexec:chdir"
+                # CPython 3.12+ tells a chdir failure apart; 3.11 reads plain "noexec" so
+                stage = "noexec:chdir" if sys.version_info >= (3, 12) else "noexec"
                 from ..kernel import sys_proc
 
                 c = path_arg("chdir", "path", cwd)
@@ -362,6 +385,8 @@ class ProcCalls(OsBase):
             stage = "noexec"
             if child_umask >= 0:
                 child.umask = child_umask & 0o777
+            if restore_signals:  # CPython's _Py_RestoreSignals
+                _default_signals(child, [SIGPIPE, SIGXFSZ])
             if call_setsid:
                 sys_task.setsid(child)
             if pgid_to_set >= 0:
@@ -549,6 +574,14 @@ class ProcCalls(OsBase):
             return sys_task.setsid(self.proc)
         except KernelError as e:
             raise_os(e)
+
+
+def _default_signals(proc: Process, sigs: list[int]) -> None:
+    """Set ``sigs`` back to SIG_DFL in ``proc`` (posix_spawn's setsigdef)."""
+    with proc.k.lock:
+        for sig in sigs:
+            proc.ignored.discard(sig)
+            proc.handlers.pop(sig, None)
 
 
 def _rusage() -> Any:

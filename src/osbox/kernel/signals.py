@@ -87,9 +87,11 @@ def _stop(proc: Process, sig: int) -> None:
 
 def check(proc: Process) -> None:
     """A check point: end the process on a fatal signal, park it while
-    stopped. Caught signals stay pending for ``take_pending``."""
+    stopped. Caught signals stay pending for ``take_pending``. As Linux's
+    ``wants_signal``: only SIGKILL acts on a stopped process; another fatal
+    signal waits for SIGCONT."""
     while True:
-        if proc.fatal:
+        if proc.fatal and (proc.state != "T" or proc.fatal == SIGKILL):
             raise ProcessKilled(proc.fatal)
         if proc.state != "T":
             return
