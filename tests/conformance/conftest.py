@@ -4,7 +4,9 @@ Every test takes ``env`` and uses only ``env.os`` (the ``os`` module or a
 machine's ``os`` surface), ``env.open`` (``builtins.open`` or ``Machine.open``)
 and paths under ``env.base``, a fresh empty directory (mode 0777) that the test
 owns. The real OS runs in a temp dir on tmpfs (``/dev/shm``), which is the
-oracle: a test must pass there first.
+oracle: a test must pass there first. The ``overlay`` kind is a memory
+machine whose base is a host directory layered in with ``Machine.overlay``
+(so the test acts on a host object first); the host must be unchanged after.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import pytest
 
-KINDS = ["real", "memory", "sqlite"]
+KINDS = ["real", "memory", "sqlite", "overlay"]
 TMPFS = "/dev/shm"
 
 
@@ -96,6 +98,9 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
             os.umask(old_umask)
             shutil.rmtree(base, ignore_errors=True)
         return
+    if kind == "overlay":
+        yield from _overlay_env(tmp_path)
+        return
     machine = _machine(kind, tmp_path)
     try:
         vos = machine.os
@@ -106,3 +111,33 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
         yield Env(vos, machine.open, base, kind)
     finally:
         machine.close()
+
+
+def _host_state(root: Path) -> list[tuple[str, int, int, int, int, int]]:
+    """(path, mode, uid, gid, size, mtime_ns) of everything under ``root``."""
+    state = []
+    for path in sorted(root.rglob("*")) + [root]:
+        st = path.lstat()
+        state.append((str(path), st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns))
+    return state
+
+
+def _overlay_env(tmp_path: Path) -> Iterator[Env]:
+    """A memory machine with a host temp dir layered at ``/tmp/ovl``; the
+    base is a host directory in it (0777), so every test acts on a lower
+    directory first and copies it up. The host must be untouched after."""
+    from osbox import Machine
+
+    host = tmp_path / "host"
+    (host / "osbox-conf").mkdir(parents=True)
+    os.chmod(host / "osbox-conf", 0o777)
+    before = _host_state(host)
+    machine = Machine()
+    try:
+        machine.overlay(str(host), at="/tmp/ovl")
+        vos = machine.os
+        vos.umask(0o022)
+        yield Env(vos, machine.open, "/tmp/ovl/osbox-conf", "overlay")
+    finally:
+        machine.close()
+    assert _host_state(host) == before, "the overlay wrote to the host"

@@ -10,6 +10,9 @@ come from the host too, except modules stored in machine directories on
 ``sys.path`` (see ``osbox.patch``). Everything else the program does with
 ``os``, ``open``, ``pathlib``, ``shutil``... happens in the machine, in this
 process, inside ``machine.patch()``. Standard streams are the real ones.
+``--overlay HOSTDIR[:VPATH]`` (repeatable) first layers a host directory
+into the machine (``Machine.overlay``): the program reads the host's files
+there and its writes stay in the machine.
 
 The exit status is the program's: ``sys.exit`` codes as python honours them,
 1 (with the traceback on stderr) for an uncaught exception, 130 for
@@ -315,6 +318,25 @@ def execute(machine: Machine, program: Program) -> int:
     return status
 
 
+def add_overlay(machine: Machine, spec: str) -> None:
+    """Attach ``--overlay HOSTDIR[:VPATH]`` unless the machine has it already
+    (a machine file keeps its overlays). A bad HOSTDIR or VPATH is a usage
+    error (exit 2)."""
+    host, sep, vpath = spec.rpartition(":")
+    if not sep or not vpath.startswith("/") or not host:
+        host, vpath = spec, ""
+    host = os.path.abspath(host)
+    at = os.path.normpath(vpath or host)
+    mounts = getattr(machine.store, "mounts", None)
+    if mounts is not None and any(m.host == host and m.at == at for m in mounts()):
+        return
+    try:
+        machine.overlay(host, at)
+    except (OSError, ValueError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise click.BadParameter(f"{spec}: {detail}", param_hint="'--overlay'") from None
+
+
 class RunCommand(click.Command):
     """Options end where python's do: at the script, or after ``-m MODULE``
     or ``-c CODE``; everything from there on is the program's."""
@@ -335,7 +357,7 @@ def split_args(args: list[str]) -> tuple[list[str], list[str]]:
             return args[: i + 2], args[i + 2 :]
         if arg[:2] in ("-m", "-c"):
             return args[: i + 1], args[i + 1 :]
-        if arg == "--machine":
+        if arg in ("--machine", "--overlay"):
             i += 2
         elif arg.startswith("-") and arg != "-":
             i += 1
@@ -350,14 +372,31 @@ def split_args(args: list[str]) -> tuple[list[str], list[str]]:
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @machine_options
+@click.option(
+    "--overlay",
+    "overlays",
+    metavar="HOSTDIR[:VPATH]",
+    multiple=True,
+    help="Layer host directory HOSTDIR at VPATH (default: the same path) as a "
+    "copy-on-write overlay: reads fall through, writes stay in the machine. "
+    "Repeatable; saved with the machine.",
+)
 @click.option("-m", "module", metavar="MODULE", help="Run a library module as a script.")
 @click.option("-c", "code", metavar="CODE", help="Run CODE (a string) as a program.")
+@click.option(
+    "--audit",
+    is_flag=True,
+    help="Record every os call the program makes in the machine's audit log "
+    "(kept with the machine; read it with osbox log).",
+)
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED, metavar="[SCRIPT] [ARGS]...")
 def run(
     machine_path: str | None,
     memory: bool,
+    overlays: tuple[str, ...],
     module: str | None,
     code: str | None,
+    audit: bool,
     argv: tuple[str, ...],
 ) -> None:
     """Run a Python script, module (-m) or code (-c) inside the machine.
@@ -367,7 +406,10 @@ def run(
     happen in the machine.
     """
     program = prepare(module, code, argv)
-    with open_machine(machine_path, memory) as machine:
+    options = {"audit": True} if audit else {}
+    with open_machine(machine_path, memory, **options) as machine:
+        for spec in overlays:
+            add_overlay(machine, spec)
         status = execute(machine, program)
     if status:
         die(status)

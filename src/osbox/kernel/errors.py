@@ -12,19 +12,18 @@ from __future__ import annotations
 import os as _os
 from typing import Any
 
+from ..stores.errors import Errno
+
 __all__ = ["KernelError", "oserror"]
 
 _strerror = _os.strerror
 
 
-class KernelError(Exception):
-    """A failed kernel operation carrying only its errno."""
-
-    __slots__ = ("errno",)
-
-    def __init__(self, err: int) -> None:
-        super().__init__(err)
-        self.errno = err
+#: A failed kernel operation carrying only its errno. It is the stores'
+#: ``Errno`` class itself, so the one store that can fail with an errno (the
+#: overlay's host layer: EACCES for an unreadable host file) reaches the
+#: syscall boundary the same way the kernel's own errors do.
+KernelError = Errno
 
 
 def oserror(err: int, filename: Any = None, filename2: Any = None) -> OSError:

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..stores.base import Inode, Store
+from . import procfs
 from .cred import Cred
 from .process import Process
 
@@ -83,6 +84,30 @@ class Kernel:
         # stores with live inodes; emptied whenever a dentry goes or moves.
         self.dcache: dict[tuple[int, str, bool], Inode] | None = {} if store.live else None
         self.now = time.time_ns
+        # procfs (see procfs.attach): the store inode it is mounted on (-1:
+        # none), the boot time its times and uptime count from, the CPUs.
+        self.proc_mnt = -1
+        self.boot_ns = self.now()
+        self.cpus = 1
+        # Bumped by every walk that enters procfs: the dentry cache keeps no
+        # result of such a walk (it depends on the caller and the table).
+        self.proc_walks = 0
+
+    def replace_store(self, store: Store) -> None:
+        """Put ``store`` in the place of the kernel's store: the overlay
+        store (``stores/overlay``) wrapping it when ``Machine.overlay`` is
+        first called. Called under the lock between syscalls (the lock's
+        ``end`` then goes to the new store, which delegates to the old). The
+        lock brackets the new store's ``begin``/``end``; without live inodes
+        the dentry cache goes. A machine that never calls it keeps its store
+        and pays nothing."""
+        self.store = store
+        if isinstance(self.lock, SyscallLock):
+            self.lock._begin = store.begin
+            self.lock._end = store.end
+        self.dcache = {} if store.live else None
+        if self.proc_mnt >= 0:
+            procfs.attach(self, self.cpus)  # /proc as the new store names it
 
     def forget(self) -> None:
         """Drop cached path lookups: a dentry was removed, moved or replaced."""
