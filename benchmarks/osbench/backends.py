@@ -126,13 +126,16 @@ class OsboxMemory(Backend):
     key = "memory"
     virtual = True
 
-    def __init__(self, osbox: ModuleType) -> None:
+    def __init__(self, osbox: ModuleType, audit: bool = False) -> None:
         self.osbox = osbox
+        self.audit = audit
+        if audit:
+            self.key += "-audit"
         self.machine: Any = None
         self.cm: Any = None
 
     def _machine(self) -> Any:
-        return self.osbox.Machine()
+        return self.osbox.Machine(audit=True) if self.audit else self.osbox.Machine()
 
     def setup(self) -> str:
         self.machine = self._machine()
@@ -144,6 +147,8 @@ class OsboxMemory(Backend):
         try:
             if self.cm is not None:
                 self.cm.__exit__(None, None, None)
+                if self.audit and not self.machine.audit_log(call="rename"):
+                    raise RuntimeError("the audit log recorded no rename")
         finally:
             self.cm = None
             if self.machine is not None:
@@ -154,14 +159,15 @@ class OsboxMemory(Backend):
 class OsboxSqlite(OsboxMemory):
     key = "sqlite"
 
-    def __init__(self, osbox: ModuleType, parent: str) -> None:
-        super().__init__(osbox)
+    def __init__(self, osbox: ModuleType, parent: str, audit: bool = False) -> None:
+        super().__init__(osbox, audit)
         self.parent = parent
         self.tmp: str | None = None
 
     def _machine(self) -> Any:
         self.tmp = make_temp_dir(self.parent)
-        return self.osbox.Machine(self.tmp + "/bench.osbox")
+        path = self.tmp + "/bench.osbox"
+        return self.osbox.Machine(path, audit=True) if self.audit else self.osbox.Machine(path)
 
     def setup(self) -> str:
         try:

@@ -95,6 +95,8 @@ def make_backends(args: argparse.Namespace, osbox: ModuleType, patcher_cls: Any)
         "pyfakefs": Pyfakefs(patcher_cls),
         "memory": OsboxMemory(osbox),
         "sqlite": OsboxSqlite(osbox, args.disk_dir),
+        "memory-audit": OsboxMemory(osbox, audit=True),
+        "sqlite-audit": OsboxSqlite(osbox, args.disk_dir, audit=True),
     }
     return [all_backends[b] for b in args.backends]
 

@@ -15,13 +15,15 @@ REPO = Path(__file__).resolve().parent.parent.parent
 SRC = REPO / "src"
 
 PHASES = ("create", "stat", "listdir", "walk", "read", "rename", "rmtree")
-BACKENDS = ("tmpfs", "disk", "pyfakefs", "memory", "sqlite")
+BACKENDS = ("tmpfs", "disk", "pyfakefs", "memory", "sqlite", "memory-audit", "sqlite-audit")
 LABELS = {
     "tmpfs": "real tmpfs",
     "disk": "real disk",
     "pyfakefs": "pyfakefs",
     "memory": "osbox memory",
     "sqlite": "osbox SQLite",
+    "memory-audit": "osbox memory audited",
+    "sqlite-audit": "osbox SQLite audited",
 }
 PAYLOAD = "0123456789" * 10  # 100 bytes of ASCII: 100 B on disk in text mode
 MAX_RENAMES = 1000
@@ -34,6 +36,7 @@ TARGET_VS_PYFAKEFS = 20.0  # every memory phase >= 20 x faster than pyfakefs
 TARGET_PATCH_S = 1e-3  # patch enter+exit <= 1 ms
 TARGET_DISPATCH_S = 0.5e-6  # dispatch overhead <= 0.5 us
 TARGET_RSS_PER_FILE = 512  # bytes per empty file at 1,000,000 files
+TARGET_AUDIT = 2.0  # an audited machine's total <= 2.0 x the same machine's unaudited
 TARGET_STAT_FLAT = 1.5  # stat latency at 1,000,000 files <= 1.5 x that at 10,000 ("flat")
 
 clock = time.perf_counter

@@ -13,6 +13,7 @@ from typing import Any
 from .common import (
     LABELS,
     PHASES,
+    TARGET_AUDIT,
     TARGET_DISPATCH_S,
     TARGET_MEMORY_VS_TMPFS,
     TARGET_PATCH_S,
@@ -138,6 +139,7 @@ def workload_table(res: Results, prefix: str, title: str) -> tuple[str, list[str
     backends = res.config["backends"]
     headers = ["phase"] + [LABELS[b] for b in backends]
     headers += ["memory/tmpfs", "sqlite/disk", "pyfakefs/memory"]
+    headers += ["audited/memory", "audited/sqlite"]
     rows: list[list[str]] = []
     keys = (*PHASES, "total", "setup", "teardown") if not prefix else (*PHASES, "total")
     for key in keys:
@@ -154,11 +156,13 @@ def workload_table(res: Results, prefix: str, title: str) -> tuple[str, list[str
             else:
                 row.append(fmt_s(get(b)))
         if key in ("setup", "teardown"):
-            row += ["", "", ""]
+            row += ["", "", "", "", ""]
         else:
             row.append(fmt_x(ratio(get("memory"), get("tmpfs"))))
             row.append(fmt_x(ratio(get("sqlite"), get("disk"))))
             row.append(fmt_x(ratio(get("pyfakefs"), get("memory"))))
+            row.append(fmt_x(ratio(get("memory-audit"), get("memory"))))
+            row.append(fmt_x(ratio(get("sqlite-audit"), get("sqlite"))))
         rows.append(row)
     return title, headers, rows
 
@@ -197,6 +201,15 @@ def targets(res: Results) -> list[list[str]]:
                 verdict_le(sd, TARGET_SQLITE_VS_DISK, lambda v: f"{v:.2f}x"),
             ]
         )
+        for audited, plain in (("memory-audit", "memory"), ("sqlite-audit", "sqlite")):
+            a = ratio(res.total(audited), res.total(plain))
+            rows.append(
+                [
+                    f"audited {plain} total <= 2.0x {plain} total",
+                    fmt_x(a),
+                    verdict_le(a, TARGET_AUDIT, lambda v: f"{v:.2f}x"),
+                ]
+            )
         for ph in PHASES:
             f = ratio(res.med("pyfakefs", ph), res.med("memory", ph))
             rows.append(
@@ -318,6 +331,8 @@ def to_json(res: Results) -> dict[str, Any]:
         "ratios": {
             "memory_vs_tmpfs_total": ratio(res.total("memory"), res.total("tmpfs")),
             "sqlite_vs_disk_total": ratio(res.total("sqlite"), res.total("disk")),
+            "memory_audited_vs_memory_total": ratio(res.total("memory-audit"), res.total("memory")),
+            "sqlite_audited_vs_sqlite_total": ratio(res.total("sqlite-audit"), res.total("sqlite")),
             "pyfakefs_vs_memory": {
                 p: ratio(res.med("pyfakefs", p), res.med("memory", p)) for p in PHASES
             },

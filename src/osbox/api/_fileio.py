@@ -14,13 +14,14 @@ import functools
 import io
 import os as _os
 import warnings
-from errno import EAGAIN, EBADF, EISDIR
+from errno import EAGAIN, EBADF, EINTR, EISDIR
 from stat import S_IFDIR, S_IFREG
 from typing import Any
 
 from ..kernel import sys_file
 from ..kernel.errors import KernelError, oserror
 from ..kernel.process import Process
+from ._signal import run_handlers
 
 __all__ = ["VFileIO", "open_file"]
 
@@ -91,6 +92,8 @@ class VFileIO(io.RawIOBase):
     _tty = False
     _blksize = 4096
     _finalizing = False  # set by IOBase's finalizer before it calls close()
+    # The openat(2) a path is opened with (an audited process records it).
+    _openat = staticmethod(sys_file.openat)
 
     def __init__(
         self, file: Any, mode: str = "r", closefd: bool = True, opener: Any = None
@@ -119,7 +122,7 @@ class VFileIO(io.RawIOBase):
                     if "\0" in path:
                         raise ValueError("embedded null character")
                     try:
-                        fd = sys_file.openat(proc, None, path, flags, 0o666)
+                        fd = self._openat(proc, None, path, flags, 0o666)
                     except KernelError as e:
                         raise oserror(e.errno, file) from None
                 else:
@@ -218,6 +221,9 @@ class VFileIO(io.RawIOBase):
         except KernelError as e:
             if e.errno == EAGAIN:
                 return None
+            if e.errno == EINTR:  # PEP 475: run the handler, restart
+                run_handlers(self._proc)
+                return self.readinto(buffer)
             raise oserror(e.errno) from None
         n = len(data)
         view[:n] = data
@@ -234,6 +240,9 @@ class VFileIO(io.RawIOBase):
         except KernelError as e:
             if e.errno == EAGAIN:
                 return None
+            if e.errno == EINTR:
+                run_handlers(self._proc)
+                return self.read(size)
             raise oserror(e.errno) from None
 
     def readall(self) -> bytes:
@@ -245,6 +254,9 @@ class VFileIO(io.RawIOBase):
         try:
             return sys_file.readall(self._proc, fd)
         except KernelError as e:
+            if e.errno == EINTR:
+                run_handlers(self._proc)
+                return self.readall()
             raise oserror(e.errno) from None
 
     def write(self, buffer: Any) -> int | None:
@@ -259,6 +271,9 @@ class VFileIO(io.RawIOBase):
         except KernelError as e:
             if e.errno == EAGAIN:
                 return None
+            if e.errno == EINTR:
+                run_handlers(self._proc)
+                return self.write(data)
             raise oserror(e.errno) from None
 
     def seek(self, pos: int, whence: int = 0) -> int:
@@ -413,7 +428,7 @@ def open_file(
     flags, readable, writable, binary, buffered = plain
     proc = fileio._proc
     try:
-        fd = sys_file.openat(proc, None, file, flags, 0o666)
+        fd = fileio._openat(proc, None, file, flags, 0o666)
     except KernelError as e:
         raise oserror(e.errno, file) from None
     raw = _new_raw(fileio)

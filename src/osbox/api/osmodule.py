@@ -20,6 +20,7 @@ import types
 from typing import Any
 
 from ..kernel.process import Process
+from ._audit import AUDITED_PRIVATE, audited_fileio, wrap
 from ._dirent import DirEntry
 from ._environ import bytes_environ, str_environ
 from ._fcntl import make_fcntl_module
@@ -30,6 +31,7 @@ from ._os_paths import PathCalls
 from ._os_procs import ProcCalls
 from ._pathmod import make_path_module, rebind
 from ._select import make_poll, make_select
+from ._signal import make_signal_module
 from ._users import make_grp_module, make_pwd_module
 
 __all__ = ["OsSurface", "make_os_module", "enosys", "HOST_PURE"]
@@ -92,6 +94,7 @@ def enosys(name: str) -> Any:
 
     stub.__name__ = stub.__qualname__ = name
     stub.__doc__ = f"os.{name} is not available inside an osbox machine: raises OSError(ENOSYS)."
+    stub._osbox_enosys = True  # type: ignore[attr-defined]
     return stub
 
 
@@ -143,6 +146,17 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
     ns: dict[str, Any] = dict(static)
     for name in methods:
         ns[name] = getattr(surface, name)
+    sink = getattr(machine, "audit_sink", None)  # set when the machine audits
+    if sink is not None:  # record every call (api/_audit.py); nothing to pay when off
+        for name, value in ns.items():
+            if name in AUDITED_PRIVATE:
+                ns[name] = wrap(AUDITED_PRIVATE[name], value, proc, sink)
+            elif callable(value) and (
+                (name in methods and not name.startswith("_"))
+                or name == "_exit"
+                or getattr(value, "_osbox_enosys", False)
+            ):
+                ns[name] = wrap(name, value, proc, sink)
     ns["DirEntry"] = DirEntry
     ns["error"] = OSError
     # The C environ block of the process, and CPython's Python-level mapping of it.
@@ -152,6 +166,8 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
     ns["environ"] = str_environ(data, putenv, unsetenv)
     ns["environb"] = bytes_environ(data, putenv, unsetenv)
     fileio = type("FileIO", (VFileIO,), {"_proc": proc, "_isatty": staticmethod(_os.isatty)})
+    if sink is not None:
+        fileio = audited_fileio(fileio, proc, sink)
     fspath = _os.fspath
 
     def vopen(
@@ -204,4 +220,5 @@ def make_os_module(proc: Process, machine: Any) -> types.ModuleType:
     mod_ns["_fcntl"] = make_fcntl_module(proc)
     mod_ns["_poll"] = make_poll(proc)  # not os names: select.poll and select.select
     mod_ns["_select"] = make_select(proc)
+    mod_ns["_signal"] = make_signal_module(surface)  # what patch serves signal.* from
     return module

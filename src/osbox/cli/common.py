@@ -129,15 +129,16 @@ def _choose_path(machine_path: str | None, memory: bool) -> str | None:
 
 
 @contextmanager
-def open_machine(machine_path: str | None, memory: bool) -> Iterator[Machine]:
-    """Open the selected machine for the body and close (sync) it after.
+def open_machine(machine_path: str | None, memory: bool, **options: Any) -> Iterator[Machine]:
+    """Open the selected machine for the body and close (sync) it after;
+    ``options`` go to ``Machine`` (``audit=True``...).
 
     A ``MachineFileError`` ends the command with status 2; an ``OSError`` the
     body lets out is reported as ``osbox: CMD: PATH: strerror``, status 1.
     """
     path = _choose_path(machine_path, memory)
     try:
-        machine = Machine(path)
+        machine = Machine(path, **options)
     except MachineFileError as exc:
         report(f"cannot use machine file {exc}")
         die(2)

@@ -1,6 +1,6 @@
 """The SQLite store: a whole machine in one SQLite file.
 
-File layout (``SCHEMA_VERSION`` 2):
+File layout (``SCHEMA_VERSION`` 3):
 
 * ``meta(key, value)``: ``magic``, ``schema_version`` and running totals kept
   so ``usage`` is O(1): ``bytes`` (allocated data pages * 4096), ``inodes``,
@@ -28,6 +28,9 @@ File layout (``SCHEMA_VERSION`` 2):
   name encoded as dentry names are; listed in name order. A rowid table, as
   ``chunks`` is, since a value may be 64 KiB. Opening a version 1 file adds
   it.
+* ``audit(seq, time_ns, pid, uid, cwd, call, args, kwargs, result, errno)``
+  (since version 3): the audit log, one row per recorded ``os`` call
+  (``_audit``). Opening an older file adds it.
 
 Durability: the connection runs in autocommit mode. The first change of a
 batch runs ``BEGIN IMMEDIATE``; the batch is committed by ``end`` once it is a
@@ -48,6 +51,7 @@ subclass of the one before):
 * ``_store``: ``SqliteStore``, lifecycle, inodes, dentries, attributes,
   symlinks and extended attributes.
 * ``_check``: fsck (``check``).
+* ``_audit``: the ``audit`` table.
 * ``_flush``: the flusher thread, the atexit flush, sessions and orphan
   reaping.
 """

@@ -9,6 +9,14 @@ it into a batch (``_start_batch``), committed by ``end`` once it is
 process goes idle, and by ``sync`` and ``close``. If SQLite fails midway
 through an operation, ``_abort`` rolls the whole batch back, so no
 half-applied operation is ever committed.
+
+The audit log: rows appended (``audit_sink``) wait in ``_audit_pending``
+and are inserted by the commit of the batch they were appended in, before
+its ``COMMIT``; appending opens a batch if none is. While a machine audits,
+``end`` leaves a due batch to the next appended row (which commits it), and
+the flusher commits only once no row has come for ``AUDIT_IDLE`` seconds,
+so a syscall's change is committed with the row that records it (the row
+comes right after the syscall returns, outside the lock).
 """
 
 from __future__ import annotations
@@ -16,13 +24,18 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
+from ..audit import AuditRow, row_matches
+from ._audit import insert_rows, select_rows
 from ._cache import Caches
 from ._flush import FLUSH_INTERVAL
 from ._schema import SAVE_TOTALS, TOTALS
 
-__all__ = ["Batches"]
+__all__ = ["AUDIT_IDLE", "Batches"]
+
+AUDIT_IDLE = 0.05  # seconds without an audit row before the flusher may commit
 
 
 class _Mutation:
@@ -85,6 +98,9 @@ class Batches(Caches):
         self._closed = False
         self._flush_error: BaseException | None = None
         self._wake = threading.Event()  # wakes the flusher when a batch starts
+        self._audit_pending: list[AuditRow] = []  # rows for the next commit
+        self._audit_hold = False  # auditing: end() leaves due batches to the next row
+        self._audit_last = 0.0  # when the last row came (time.monotonic)
 
     def _start_reads(self) -> None:
         """Inside ``begin``/``end``, the first call opens a transaction (taking
@@ -133,6 +149,9 @@ class Batches(Caches):
         db = self._db
         self._valid = False
         try:
+            if self._audit_pending:
+                rows, self._audit_pending = self._audit_pending, []
+                insert_rows(db, rows)
             if self._dirty:
                 db.execute(SAVE_TOTALS, (self._bytes, self._inodes, self._next_ino, self._dseq))
             db.execute("COMMIT")
@@ -167,6 +186,10 @@ class Batches(Caches):
             return left
         if self._depth:
             return 0.01  # a caller runs without the lock; wait for its end()
+        if self._audit_hold:  # a busy process's rows commit its batches
+            idle = time.monotonic() - self._audit_last
+            if idle < AUDIT_IDLE:
+                return AUDIT_IDLE - idle
         try:
             self._commit()
         except BaseException as exc:  # reported by the next end() or sync()
@@ -188,7 +211,9 @@ class Batches(Caches):
         if self._flush_error is not None:
             self._raise_flush_error()
         if self._in_tx and not self._depth:
-            if not self._writing or time.monotonic() - self._tx_start >= FLUSH_INTERVAL:
+            if not self._writing or (
+                not self._audit_hold and time.monotonic() - self._tx_start >= FLUSH_INTERVAL
+            ):
                 with self._lock:
                     self._commit()
 
@@ -196,3 +221,35 @@ class Batches(Caches):
         with self._lock:
             self._raise_flush_error()
             self._commit()
+
+    # -- the audit log -----------------------------------------------------------
+    def _audit_one(self, row: AuditRow) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._audit_pending.append(row)
+            now = self._audit_last = time.monotonic()
+            if not self._writing:
+                with self._mut:
+                    pass  # opens the batch the row is committed with
+            elif not self._depth and now - self._tx_start >= FLUSH_INTERVAL:
+                self._commit()
+
+    def audit_sink(self) -> Callable[[AuditRow], None]:
+        self._audit_hold = True
+        return self._audit_one
+
+    def audit_append(self, rows: list[AuditRow]) -> None:
+        sink = self.audit_sink()
+        for row in rows:
+            sink(row)
+
+    def audit_rows(
+        self, pid: int | None = None, call: str | None = None, errors: bool = False
+    ) -> list[AuditRow]:
+        with self._lock:
+            if self._closed:
+                raise ValueError("store is closed")
+            rows = select_rows(self._db, pid, call, errors)
+            rows.extend(r for r in self._audit_pending if row_matches(r, pid, call, errors))
+        return rows

@@ -8,7 +8,8 @@ file gets the current schema; a file of an older version is upgraded by the
 steps in ``_MIGRATIONS``. Both happen under SQLite's write lock, after checking
 again, since another process may have done it meanwhile.
 
-Versions: 1 is the original layout; 2 adds the ``xattrs`` table.
+Versions: 1 is the original layout; 2 adds the ``xattrs`` table; 3 adds the
+``audit`` table (the audit log, ``_audit``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from stat import S_IFDIR, S_ISDIR
 
 from ..base import dir_size
 from ..errors import MachineFileError
+from ._audit import AUDIT_TABLE
 
 __all__ = [
     "APPLICATION_ID",
@@ -34,13 +36,23 @@ __all__ = [
 ]
 
 MAGIC = "osbox machine"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x6F73626F  # "osbo"
 BUSY_TIMEOUT = 10.0
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_TABLES = ("meta", "inodes", "dentries", "chunks", "orphans", "sessions", "config", "xattrs")
-_ADDED_IN = {"xattrs": 2}  # tables newer than version 1: the version that added them
+_TABLES = (
+    "meta",
+    "inodes",
+    "dentries",
+    "chunks",
+    "orphans",
+    "sessions",
+    "config",
+    "xattrs",
+    "audit",
+)
+_ADDED_IN = {"xattrs": 2, "audit": 3}  # tables newer than version 1: the version that added them
 
 _XATTRS = """
 CREATE TABLE xattrs(
@@ -90,6 +102,7 @@ CREATE TABLE sessions(
 ) WITHOUT ROWID;
 CREATE TABLE config(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 {_XATTRS};
+{AUDIT_TABLE};
 PRAGMA application_id = {APPLICATION_ID};
 """
 
@@ -237,8 +250,13 @@ def _add_xattrs(db: sqlite3.Connection) -> None:
     db.execute(_XATTRS)
 
 
+def _add_audit(db: sqlite3.Connection) -> None:
+    """2 -> 3: the audit log (kept if a downgraded file still has it)."""
+    db.execute(AUDIT_TABLE.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
+
+
 #: The step that upgrades a file from each version to the next.
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_xattrs}
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_xattrs, 2: _add_audit}
 
 
 def _migrate(db: sqlite3.Connection, version: int) -> None:
