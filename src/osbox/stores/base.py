@@ -37,7 +37,13 @@ at ``end`` boundaries, so a crash never leaves half of one syscall applied.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .snapshots import OldView, SnapshotInfo
+
+from .audit import AuditRow, row_matches
 
 __all__ = [
     "PAGE",
@@ -271,6 +277,53 @@ class Store:
         """Set one extended attribute, or remove it when ``value`` is None,
         and set ctime to ``now``. The kernel has checked names, flags and
         permissions. Raises ``Capacity`` when the store is full."""
+        raise NotImplementedError
+
+    # -- the audit log (see ``stores/audit.py``) ------------------------------
+    # The base keeps it in memory; a persistent store overrides all three.
+    _audit: list[AuditRow] | None = None
+
+    def audit_sink(self) -> Callable[[AuditRow], None]:
+        """A function appending one row, as ``audit_append([row])`` does but
+        cheaper; callable from any thread, with or without the machine lock."""
+        if self._audit is None:
+            self._audit = []
+        return self._audit.append
+
+    def audit_append(self, rows: list[AuditRow]) -> None:
+        """Append ``rows`` to the audit log, after those appended before."""
+        self.audit_sink()
+        assert self._audit is not None
+        self._audit.extend(rows)
+
+    def audit_rows(
+        self, pid: int | None = None, call: str | None = None, errors: bool = False
+    ) -> list[AuditRow]:
+        """The audit log's rows in order, only process ``pid``'s, only calls
+        named ``call``, only failed calls (``errors``), when given."""
+        rows = list(self._audit or ())
+        return [r for r in rows if row_matches(r, pid, call, errors)]
+
+    # -- snapshots (see ``stores/snapshots.py``) ----------------------------------
+    def snapshot(self, name: str) -> SnapshotInfo:
+        """Take snapshot ``name`` (O(1)). Raises ``SnapshotExists``."""
+        raise NotImplementedError
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        """The snapshots, oldest first."""
+        raise NotImplementedError
+
+    def restore(self, name: str) -> None:
+        """Put the store back as it was at snapshot ``name`` and delete the
+        later snapshots. Raises ``NoSuchSnapshot``."""
+        raise NotImplementedError
+
+    def delete_snapshot(self, name: str) -> None:
+        """Forget snapshot ``name``. Raises ``NoSuchSnapshot``."""
+        raise NotImplementedError
+
+    def snapshot_view(self, name: str) -> OldView:
+        """The store at snapshot ``name``, for what changed since."""
         raise NotImplementedError
 
     # -- checking -------------------------------------------------------------

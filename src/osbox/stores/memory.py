@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from stat import S_IFDIR, S_IFLNK, S_IFREG
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import (
     DIRENT_SIZE,
@@ -24,6 +24,9 @@ from .base import (
     dir_size,
     symlink_blocks,
 )
+
+if TYPE_CHECKING:
+    from .snapshots import OldView, SnapshotInfo
 
 __all__ = ["MemoryStore", "MemInode"]
 
@@ -377,6 +380,32 @@ class MemoryStore(Store):
                 node.xattrs = {}
             node.xattrs[name] = value
         node.ctime_ns = now
+
+    # -- snapshots ------------------------------------------------------------
+    def snapshot(self, name: str) -> SnapshotInfo:
+        from . import memory_snap
+
+        return memory_snap.snapshot(self, name)
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        from . import memory_snap
+
+        return memory_snap.snapshots(self)
+
+    def restore(self, name: str) -> None:
+        from . import memory_snap
+
+        memory_snap.restore(self, name)
+
+    def delete_snapshot(self, name: str) -> None:
+        from . import memory_snap
+
+        memory_snap.delete(self, name)
+
+    def snapshot_view(self, name: str) -> OldView:
+        from . import memory_snap
+
+        return memory_snap.view(self, name)
 
     # -- checking -------------------------------------------------------------
     def check(self) -> list[str]:

@@ -20,6 +20,8 @@ from stat import S_IFDIR, S_IFLNK, S_IFREG
 from typing import Any
 
 from ..base import DIRENT_SIZE, S_IFMT, Capacity, Inode, dir_size, symlink_blocks
+from ..snapshots import OldView, SnapshotInfo
+from . import _snap
 from ._check import check_file
 from ._data import Data
 from ._flush import (
@@ -528,6 +530,22 @@ class SqliteStore(Data):
             except sqlite3.Error:
                 self._abort()
                 raise
+
+    # -- snapshots (see ``_snap``) -----------------------------------------------------
+    def snapshot(self, name: str) -> SnapshotInfo:
+        return _snap.snapshot(self, name)
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        return _snap.snapshots(self)
+
+    def restore(self, name: str) -> None:
+        _snap.restore(self, name)
+
+    def delete_snapshot(self, name: str) -> None:
+        _snap.delete(self, name)
+
+    def snapshot_view(self, name: str) -> OldView:
+        return _snap.view(self, name)
 
     # -- checking ------------------------------------------------------------------
     def check(self) -> list[str]:
