@@ -307,7 +307,7 @@ def test_split_args() -> None:
 
 def test_ls(db: str) -> None:
     assert invoke("ls", "--machine", db, "/data").stdout == "hello.txt\nlink\nsub\n"
-    top = ["bin", "data", "dev", "etc", "home", "lib", "root", "sbin", "tmp", "usr"]
+    top = ["bin", "data", "dev", "etc", "home", "lib", "proc", "root", "sbin", "tmp", "usr"]
     assert invoke("ls", "--machine", db).stdout.splitlines() == top
     result = invoke("ls", "--memory", "-a", "/")
     assert result.stdout.splitlines() == [".", ".."] + [n for n in top if n != "data"]
@@ -372,8 +372,10 @@ def test_tree(db: str) -> None:
     with osbox.Machine(db) as m:
         programs = len(m.os.listdir("/usr/bin"))
     # the skeleton's 8 directories and 12 files, plus /usr's 7 directories,
-    # the bin, sbin and lib links, the multi-call stub and a link per program
-    assert everything.endswith(f"\n\n15 directories, {16 + programs} files\n")
+    # the bin, sbin and lib links, the multi-call stub and a link per program,
+    # plus procfs as Linux's tree shows it: /proc/1 and /proc/1/fd; self,
+    # uptime, the 7 entries of /proc/1 and its fds 0-2 (the console)
+    assert everything.endswith(f"\n\n18 directories, {16 + programs + 12} files\n")
     assert "├── tmp\n" in everything
     shallow = invoke("tree", "--machine", db, "-L", "1", "/data").stdout
     assert shallow.endswith("└── sub\n\n1 directory, 2 files\n")

@@ -30,6 +30,7 @@ def test_fresh_machine_skeleton(m: Machine) -> None:
         "etc",
         "home",
         "lib",
+        "proc",
         "root",
         "sbin",
         "tmp",

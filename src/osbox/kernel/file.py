@@ -27,7 +27,8 @@ class OpenFile:
     ``kind`` is the inode's ``S_IFMT`` type at open time; ``readable`` and
     ``writable`` are the access mode (both false for an ``O_PATH`` handle,
     which sets ``path_only``). ``pipe`` is set for FIFOs and pipes, ``console``
-    for the host terminal fds 0-2 of a machine's first process. The rarely
+    for the host terminal fds 0-2 of a machine's first process, ``proc_data``
+    for a procfs file (whose ``kind`` is 0). The rarely
     set fields are class-level defaults, so opening a regular file sets five.
     """
 
@@ -38,6 +39,7 @@ class OpenFile:
     console: int | None = None
     dir_snapshot: list[Any] | None = None
     rdev = 0
+    proc_data: bytes | None = None  # a procfs file's contents, made at open
 
     def __init__(self, ino: int, kind: int, flags: int, readable: bool, writable: bool) -> None:
         self.ino = ino

@@ -10,6 +10,12 @@ and symlinks. Two entry points:
   is ``"."``, ``".."`` or ``""`` (the path was ``/``) for the special cases,
   which each syscall maps to its own errno.
 
+Mounts: procfs (``procfs``) is entered where a name is missing from its
+mount point directory, the store's empty ``/proc`` (the walk then looks
+names up through procfs for its rest), or where a walk starts in a procfs
+directory; its symlinks are read, and its magic links followed, through
+procfs. A walk that never meets ``/proc`` runs no procfs code.
+
 Errors, in the order Linux checks them: ENOENT (empty path), ENAMETOOLONG
 (path of PATH_MAX bytes or more), EBADF / ENOTDIR (``dirfd`` for a relative
 path), then per component: EACCES (no search permission on the directory),
@@ -25,10 +31,14 @@ from stat import S_IFDIR, S_IFLNK
 from typing import TYPE_CHECKING
 
 from ..stores.base import S_IFMT, Inode
+from . import procfs, procfs_links
 from .cred import MAY_EXEC, permission
 from .errors import KernelError
+from .procfs import PROC_BASE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .process import Process
 
 __all__ = [
@@ -67,36 +77,62 @@ def start_dir(proc: Process, dirfd: int | None, path: str) -> Inode:
     if path[0] == "/":
         return store.get(proc.root)
     if dirfd is None or dirfd == AT_FDCWD:
-        return store.get(proc.cwd)
+        try:
+            return store.get(proc.cwd)
+        except KeyError:  # a cwd in procfs
+            return _proc_dir(proc, proc.cwd)
     f = proc.fds.get(dirfd)
     if f is None:
         raise KernelError(EBADF)
-    node = store.get(f.ino) if f.ino else None
+    try:
+        node = store.get(f.ino) if f.ino else None
+    except KeyError:  # a procfs directory
+        node = _proc_dir(proc, f.ino)
     if node is None or node.mode & S_IFMT != S_IFDIR:
         raise KernelError(ENOTDIR)
     return node
 
 
+def _proc_dir(proc: Process, ino: int) -> Inode:
+    """The procfs inode a walk starts from; ENOENT once its process is gone."""
+    try:
+        return procfs.get(proc.k, ino)
+    except KeyError:
+        raise KernelError(ENOENT) from None
+
+
 DCACHE_MAX = 65536
 
 
-def _cached_dir(proc: Process, base: int, dirpath: str) -> Inode:
+def _cached_dir(proc: Process, base: int, dirpath: str) -> Inode | None:
     """The inode ``dirpath`` names relative to the directory ``base``,
     following symlinks, through the dentry cache; ``""`` is ``base`` itself.
     The caller has checked that the cache applies (``_base``). Only
     directories are cached; a non-directory is returned for the caller to
     raise ENOTDIR, so removing or renaming a regular file cannot leave a
-    stale entry."""
-    dcache = proc.k.dcache
+    stale entry. None when the walk starts in or enters procfs, whose
+    answers depend on the caller, or ends at its mount point (so no cached
+    parent is ever procfs's and the create and lookup fast paths need no
+    check): the caller then takes the full walk."""
+    k = proc.k
+    dcache = k.dcache
     assert dcache is not None
     key = (base, dirpath, True)
     node = dcache.get(key)
     if node is None:
-        node = proc.k.store.get(base)
+        try:
+            node = k.store.get(base)
+        except KeyError:  # a procfs directory
+            return None
         if dirpath:
+            walks = k.proc_walks
             node = _walk(proc, node, dirpath, True, False)[0]
+            if k.proc_walks != walks:
+                return None
             if node.mode & S_IFMT != S_IFDIR:
                 return node
+        if node.ino == k.proc_mnt:
+            return None
         if len(dcache) >= DCACHE_MAX:
             dcache.clear()
         dcache[key] = node
@@ -143,6 +179,8 @@ def fast_parent(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, str
     parent = proc.k.dcache.get((base, dirpath, True))  # type: ignore[union-attr]
     if parent is None:
         parent = _cached_dir(proc, base, dirpath)
+        if parent is None:
+            return None
     if parent.mode & S_IFMT != S_IFDIR:
         raise KernelError(ENOTDIR)
     return parent, name
@@ -174,6 +212,9 @@ def lookup(proc: Process, dirfd: int | None, path: str, follow: bool = True) -> 
             parent = dcache.get((base, dirpath, True))
             if parent is None:
                 parent = _cached_dir(proc, base, dirpath)
+                if parent is None:  # through procfs: the full walk
+                    check_path(path)
+                    return _walk(proc, start_dir(proc, dirfd, path), path, follow, False)[0]
             if parent.mode & S_IFMT != S_IFDIR:
                 raise KernelError(ENOTDIR)
             try:
@@ -200,10 +241,15 @@ def lookup_dir(proc: Process, dirfd: int | None, path: str) -> Inode:
             node = dcache.get((proc.root, path, True))
             if node is not None:
                 return node
-            return _cached_dir(proc, proc.root, path)
-        base = _base(proc, dirfd, path)
-        if base >= 0:
-            return _cached_dir(proc, base, path)
+            node = _cached_dir(proc, proc.root, path)
+            if node is not None:
+                return node
+        else:
+            base = _base(proc, dirfd, path)
+            if base >= 0:
+                node = _cached_dir(proc, base, path)
+                if node is not None:
+                    return node
     return lookup(proc, dirfd, path, True)
 
 
@@ -229,7 +275,10 @@ def _walk(
     """Walk ``path`` from ``cur``. In parent mode stop before the last
     component; otherwise resolve it. Returns ``(inode, last name, trailing)``."""
     store = proc.k.store
-    child = store.child
+    child: Callable[[Inode, str], Inode | None] = store.child
+    if cur.ino >= PROC_BASE:  # starting in procfs (a cwd or dir fd there)
+        proc.k.proc_walks += 1
+        child = procfs.child_fn(proc)
     cred = proc.cred
     check = cred.euid != 0
     trailing = path[-1] == "/"
@@ -255,32 +304,51 @@ def _walk(
         if name == ".":
             nxt = cur
         elif name == "..":
-            nxt = cur if cur.ino == proc.root else store.get(store.parent(cur.ino))
+            if cur.ino == proc.root:
+                nxt = cur
+            elif cur.ino >= PROC_BASE:
+                nxt = procfs.parent(proc, cur)
+            else:
+                nxt = store.get(store.parent(cur.ino))
         else:
             if len(name) > 63 and _blen(name) > NAME_MAX:
                 raise KernelError(ENAMETOOLONG)
             found = child(cur, name)
             if found is None:
-                raise KernelError(ENOENT)
+                # Crossing into procfs: its names are not in the store.
+                if cur.ino != proc.k.proc_mnt:
+                    raise KernelError(ENOENT)
+                found = procfs.child(proc, cur, name)
+                if found is None:
+                    raise KernelError(ENOENT)
+                proc.k.proc_walks += 1
+                child = procfs.child_fn(proc)
             nxt = found
             if nxt.mode & S_IFMT == S_IFLNK and (not last or follow or trailing):
                 links += 1
                 if links > MAXSYMLINKS:
                     raise KernelError(ELOOP)
-                target = store.readlink(nxt.ino)
-                if not target:
-                    raise KernelError(ENOENT)
-                if target[0] == "/":
-                    cur = store.get(proc.root)
-                if target[-1] == "/" and last:
-                    trailing = True
-                comps = [c for c in target.split("/") if c] + comps[i:]
-                n = len(comps)
-                i = 0
-                if n == 0:
-                    # The target was "/" (or only slashes): the root itself.
-                    return cur, "", trailing
-                continue
+                jump = None
+                if nxt.ino < PROC_BASE:
+                    target = store.readlink(nxt.ino)
+                else:
+                    target, jump = procfs_links.follow(proc, nxt)
+                if jump is not None:
+                    nxt = jump  # a magic link: on from the inode itself
+                else:
+                    if not target:
+                        raise KernelError(ENOENT)
+                    if target[0] == "/":
+                        cur = store.get(proc.root)
+                    if target[-1] == "/" and last:
+                        trailing = True
+                    comps = [c for c in target.split("/") if c] + comps[i:]
+                    n = len(comps)
+                    i = 0
+                    if n == 0:
+                        # The target was "/" (or only slashes): the root itself.
+                        return cur, "", trailing
+                    continue
         if last:
             if trailing and nxt.mode & S_IFMT != S_IFDIR:
                 raise KernelError(ENOTDIR)

@@ -19,6 +19,7 @@ from .cred import MAY_EXEC, MAY_READ, MAY_WRITE, permission
 from .errors import KernelError
 from .namei import lookup
 from .process import Process
+from .procfs import PROC_BASE, immutable
 from .sys_file import MAX_FILE, do_truncate, fd_inode
 
 __all__ = [
@@ -76,6 +77,8 @@ def chmod(
         mode &= 0o7777
         if proc.cred.euid != 0 and not proc.cred.in_group(node.gid):
             mode &= ~S_ISGID
+        if node.ino >= PROC_BASE:
+            raise KernelError(EPERM)  # proc_setattr refuses a mode
         k.store.setattr(node.ino, mode=(node.mode & S_IFMT) | mode, ctime_ns=k.now())
 
 
@@ -87,6 +90,8 @@ def chown(
     k = proc.k
     with k.lock:
         node = _target(proc, dirfd, path, follow)
+        if immutable(node.ino):
+            raise KernelError(EPERM)  # notify_change: a /proc/<pid> directory
         cred = proc.cred
         if cred.euid != 0:
             if uid != -1 and not (cred.euid == node.uid and uid == node.uid):
@@ -101,6 +106,8 @@ def chown(
             if mode & (S_ISGID | 0o010) == S_ISGID | 0o010:
                 kill |= S_ISGID
             mode &= ~kill
+        if node.ino >= PROC_BASE:
+            return  # proc_setattr accepts ids and keeps them nowhere
         k.store.setattr(
             node.ino,
             mode=mode if mode != node.mode else None,
@@ -123,11 +130,15 @@ def utimens(
     k = proc.k
     with k.lock:
         node = _target(proc, dirfd, path, follow)
+        if immutable(node.ino):
+            raise KernelError(EPERM)
         if not _owner_or_root(proc, node):
             if atime_ns is not None or mtime_ns is not None:
                 raise KernelError(EPERM)
             if not permission(proc.cred, node, MAY_WRITE):
                 raise KernelError(EACCES)
+        if node.ino >= PROC_BASE:
+            return  # as for chown: accepted, not kept
         now = k.now()
         k.store.setattr(
             node.ino,
@@ -179,4 +190,6 @@ def truncate(proc: Process, dirfd: int | None, path: str, length: int) -> None:
             raise KernelError(EACCES)
         if length > MAX_FILE:
             raise KernelError(EINVAL)
+        if node.ino >= PROC_BASE:
+            return  # as ftruncate: accepted, nothing kept
         do_truncate(proc, node, length)

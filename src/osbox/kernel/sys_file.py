@@ -1,7 +1,7 @@
-"""Syscalls on open files: openat, close, read, write, pread, pwrite, lseek,
+"""Syscalls on open files: openat, close, read, write, pread, pwrite,
 ftruncate, fsync, dup, dup3, pipe2 (copies between fds are in ``sys_copy``;
-``getdents`` and ``list_names`` live in ``sys_namespace`` and are
-re-exported here).
+``getdents`` and ``list_names`` live in ``sys_namespace``, ``lseek`` in
+``sys_seek``; all three are re-exported here).
 
 ``openat`` follows Linux ``path_openat``: ``O_PATH`` handles, the create side
 (``open_last_lookups``, following a symlink as the last component and
@@ -24,21 +24,24 @@ from errno import (
     ENOSPC,
     ENOTDIR,
     ENXIO,
+    EOPNOTSUPP,
     EPERM,
     ESPIPE,
 )
 from stat import S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID
 
 from ..stores.base import S_IFMT, Capacity, Inode
-from . import devices
+from . import devices, procfs, procfs_links
 from .cred import MAY_READ, MAY_WRITE, permission
 from .errors import KernelError
 from .file import OpenFile
 from .namei import MAXSYMLINKS, _walk, check_path, fast_parent, lookup, start_dir
 from .pipe import Pipe
 from .process import Process
+from .procfs import PROC_BASE
 from .signals import wait_event
-from .sys_namespace import create_owner, getdents, list_names, may_create
+from .sys_namespace import create_owner, dentry, getdents, list_names, may_create
+from .sys_seek import lseek
 
 __all__ = [
     "close",
@@ -71,9 +74,6 @@ O_CLOEXEC = _os.O_CLOEXEC
 O_PATH = _os.O_PATH
 O_TMPFILE = _os.O_TMPFILE
 O_RDONLY_DIR = O_DIRECTORY  # O_RDONLY | O_DIRECTORY, as opendir(3) opens
-SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
-SEEK_DATA = _os.SEEK_DATA
-SEEK_HOLE = _os.SEEK_HOLE
 MAX_FILE = (1 << 63) - 1
 _ACC_MASK = (MAY_READ, MAY_WRITE, MAY_READ | MAY_WRITE, MAY_READ | MAY_WRITE)
 # Flags that need _open_file's full treatment (anything but a plain open).
@@ -103,7 +103,12 @@ def _open_create(
             return parent, False
         if trailing:
             raise KernelError(EISDIR)
-        node = store.lookup(parent.ino, name)
+        if parent.ino >= PROC_BASE or parent.ino == proc.k.proc_mnt:
+            node = dentry(proc, parent, name)
+            if node is None:
+                raise KernelError(ENOENT)  # procfs looks a new name up so
+        else:
+            node = store.lookup(parent.ino, name)
         if node is None:
             may_create(proc, parent)
             gid, fmode = create_owner(proc, parent, S_IFREG | (mode & 0o7777 & ~proc.umask))
@@ -122,7 +127,12 @@ def _open_create(
         links += 1
         if links > MAXSYMLINKS:
             raise KernelError(ELOOP)
-        path = store.readlink(node.ino)
+        if node.ino >= PROC_BASE:
+            path, jump = procfs_links.follow(proc, node)
+            if jump is not None:
+                return jump, False  # a magic link names an existing file
+        else:
+            path = store.readlink(node.ino)
         start = store.get(proc.root) if path[0] == "/" else parent
 
 
@@ -184,6 +194,8 @@ def _open_file(proc: Process, dirfd: int | None, path: str, flags: int, mode: in
             raise KernelError(EACCES)
         if flags & O_NOATIME and proc.cred.euid not in (0, node.uid):
             raise KernelError(EPERM)
+        if node.ino >= PROC_BASE:
+            return procfs.open_file(proc, node, flags, acc)
         if kind == S_IFREG and flags & O_TRUNC:
             kill_priv(proc, node)
             store.truncate(node.ino, 0, k.now())
@@ -194,6 +206,12 @@ def _open_file(proc: Process, dirfd: int | None, path: str, flags: int, mode: in
         acc != 1 and acc != 3,
         acc in (1, 2),
     )
+    if not node.ino and kind in (S_IFIFO, S_IFCHR):
+        # A pipe or the console reached through /proc/<pid>/fd/<n>.
+        again = procfs_links.reopen(proc, node, flags, acc)
+        if again is None:
+            raise KernelError(ENXIO)
+        return again
     if kind == S_IFCHR:
         devices.check_device(node.rdev)
         f.rdev = node.rdev
@@ -216,6 +234,10 @@ def _open_tmpfile(proc: Process, dirfd: int | None, path: str, flags: int, mode:
     parent = lookup(proc, dirfd, path, True)
     if parent.mode & S_IFMT != S_IFDIR:
         raise KernelError(ENOTDIR)
+    if parent.ino == k.proc_mnt:
+        raise KernelError(EOPNOTSUPP)  # procfs has no tmpfile operation
+    if parent.ino >= PROC_BASE:
+        raise KernelError(EPERM)  # a pid directory is immutable
     may_create(proc, parent)
     # The store links every new inode somewhere: link it under a free name and
     # unlink it at once, restoring the directory's times as if it never was.
@@ -281,7 +303,7 @@ def openat(proc: Process, dirfd: int | None, path: str, flags: int, mode: int) -
             # The common case, a plain open of an existing regular file:
             # the same checks as _open_file makes for it, without the rest.
             node = lookup(proc, dirfd, path, True)
-            if node.mode & S_IFMT == S_IFREG:
+            if node.mode & S_IFMT == S_IFREG and node.ino < PROC_BASE:
                 acc = flags & O_ACCMODE
                 if proc.cred.euid != 0 and not permission(proc.cred, node, _ACC_MASK[acc]):
                     raise KernelError(EACCES)
@@ -435,6 +457,13 @@ def _read_file(proc: Process, f: OpenFile, n: int, pos: int | None) -> bytes:
         return f.pipe.read(n, bool(f.flags & O_NONBLOCK), proc)
     if f.console is not None:
         return devices.console_read(f.console, n)
+    text = f.proc_data
+    if text is not None:
+        off = f.pos if pos is None else pos
+        out = text[off : off + n]
+        if pos is None:
+            f.pos = off + len(out)
+        return out
     return devices.dev_read(f.rdev, n)
 
 
@@ -515,6 +544,8 @@ def _write_file(proc: Process, f: OpenFile, data: bytes, pos: int | None) -> int
         return f.pipe.write(data, bool(f.flags & O_NONBLOCK), proc)
     if f.console is not None:
         return devices.console_write(f.console, data)
+    if f.proc_data is not None:
+        raise KernelError(EINVAL)  # procfs files have no write operation
     return devices.dev_write(f.rdev, data)
 
 
@@ -550,59 +581,6 @@ def write(proc: Process, fd: int, data: bytes, pos: int | None = None) -> int:
         return _write_file(proc, f, data, pos)
 
 
-def lseek(proc: Process, fd: int, offset: int, whence: int) -> int:
-    """lseek(2) with SEEK_SET/CUR/END/DATA/HOLE. Errors: EBADF, ESPIPE
-    (pipe), EINVAL (bad whence or negative result), ENXIO (DATA/HOLE at or
-    past EOF)."""
-    k = proc.k
-    with k.lock:
-        f = proc.fds.lookup(fd)
-        if f.pipe is not None or f.console is not None:
-            raise KernelError(ESPIPE)
-        if f.path_only:
-            raise KernelError(EBADF)
-        kind = f.kind
-        if kind == S_IFCHR:
-            f.pos = 0
-            return 0
-        if kind == S_IFDIR:
-            if whence == SEEK_SET:
-                new = offset
-            elif whence == SEEK_CUR:
-                new = f.pos + offset
-            else:
-                raise KernelError(EINVAL)
-            if new < 0:
-                raise KernelError(EINVAL)
-            if new == 0:
-                f.dir_snapshot = None
-            f.pos = new
-            return new
-        if whence == SEEK_SET:
-            new = offset
-        elif whence == SEEK_CUR:
-            new = f.pos + offset
-        elif whence == SEEK_END:
-            new = k.store.get(f.ino).size + offset
-        elif whence in (SEEK_DATA, SEEK_HOLE):
-            size = k.store.get(f.ino).size
-            if offset < 0 or offset >= size:
-                raise KernelError(ENXIO)
-            if whence == SEEK_DATA:
-                found = k.store.seek_data(f.ino, offset)
-                if found is None:
-                    raise KernelError(ENXIO)
-                new = found
-            else:
-                new = k.store.seek_hole(f.ino, offset)
-        else:
-            raise KernelError(EINVAL)
-        if new < 0:
-            raise KernelError(EINVAL)
-        f.pos = new
-        return new
-
-
 def do_truncate(proc: Process, node: Inode, length: int) -> None:
     """Set a regular file's size, clearing setuid/setgid as a write does."""
     kill_priv(proc, node)
@@ -621,6 +599,8 @@ def ftruncate(proc: Process, fd: int, length: int) -> None:
         f = proc.fds.lookup(fd)
         if f.path_only:
             raise KernelError(EBADF)
+        if f.proc_data is not None and f.writable:
+            return  # proc_setattr accepts a size and keeps nothing
         if f.kind != S_IFREG or not f.writable:
             raise KernelError(EINVAL)
         if length > MAX_FILE:
@@ -635,7 +615,7 @@ def fsync(proc: Process, fd: int) -> None:
         f = proc.fds.lookup(fd)
         if f.path_only:
             raise KernelError(EBADF)
-        if f.pipe is not None or f.console is not None:
+        if f.pipe is not None or f.console is not None or f.ino >= PROC_BASE:
             raise KernelError(EINVAL)
         proc.k.store.sync()
 
@@ -673,7 +653,13 @@ def pipe2(proc: Process, flags: int) -> tuple[int, int]:
 def fd_inode(proc: Process, f: OpenFile) -> Inode:
     """The inode ``fstat`` reports for an open file."""
     if f.ino:
-        return proc.k.store.get(f.ino)
+        try:
+            return proc.k.store.get(f.ino)
+        except KeyError:  # a procfs inode
+            try:
+                return procfs.get(proc.k, f.ino)
+            except KeyError:
+                raise KernelError(ENOENT) from None
     if f.pipe is not None:
         node: Inode = f.pipe.node
         return node

@@ -5,6 +5,9 @@ unlinkat, rmdir, renameat2, readlinkat, and reading directories
 Each follows Linux ``fs/namei.c``: resolve the parent (``lookup_parent``),
 reject ``.``/``..``/``/`` with the errno that syscall gives, look the last
 component up, then run ``may_create`` / ``may_delete`` and call the store.
+In procfs (``procfs``) a missing name is looked up as ENOENT, removing
+fails with ``procfs.may_delete``'s errors, and renaming or linking across
+its mount gives EXDEV; those checks run where a store lookup misses.
 """
 
 from __future__ import annotations
@@ -23,18 +26,22 @@ from errno import (
     ENOTDIR,
     ENOTEMPTY,
     EPERM,
+    EXDEV,
 )
 from stat import S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, S_ISGID
 from typing import Any
 
 from ..stores.base import S_IFMT, Capacity, Inode
+from . import procfs, procfs_links
 from .cred import MAY_EXEC, MAY_READ, MAY_WRITE, permission
 from .errors import KernelError
 from .namei import PATH_MAX, fast_parent, lookup, lookup_dir, lookup_parent
 from .process import Process
+from .procfs import PROC_BASE
 
 __all__ = [
     "create_owner",
+    "dentry",
     "getdents",
     "linkat",
     "list_names",
@@ -52,9 +59,24 @@ O_NOATIME = _os.O_NOATIME
 DAY_NS = 86400 * 10**9  # relatime: atime is also updated once it is a day old
 
 
+def in_procfs(proc: Process, node: Inode) -> bool:
+    """Whether directory ``node`` is procfs's: its mount point or one of its own."""
+    return node.ino >= PROC_BASE or node.ino == proc.k.proc_mnt
+
+
+def dentry(proc: Process, parent: Inode, name: str) -> Inode | None:
+    """The inode ``name`` names in directory ``parent``, or None: the
+    store's answer, or procfs's in its directories."""
+    ino = parent.ino
+    if ino >= PROC_BASE or ino == proc.k.proc_mnt:
+        return procfs.child(proc, parent, name)
+    return proc.k.store.lookup(ino, name)
+
+
 def may_create(proc: Process, parent: Inode) -> None:
     """Linux ``may_create`` for a negative dentry: ENOENT in a removed
-    directory, then EACCES without write and search permission."""
+    directory, then EACCES without write and search permission. (Creating
+    in procfs fails before: its lookup of a new name gives ENOENT.)"""
     if parent.nlink == 0:
         raise KernelError(ENOENT)
     if proc.cred.euid != 0 and not permission(proc.cred, parent, MAY_WRITE | MAY_EXEC):
@@ -85,9 +107,9 @@ def _create_last(proc: Process, dirfd: int | None, path: str) -> tuple[Inode, st
     parent, name, trailing = lookup_parent(proc, dirfd, path)
     if name in ("", ".", ".."):
         raise KernelError(EEXIST)
-    if proc.k.store.lookup(parent.ino, name) is not None:
+    if dentry(proc, parent, name) is not None:
         raise KernelError(EEXIST)
-    if trailing:
+    if trailing or in_procfs(proc, parent):
         raise KernelError(ENOENT)
     return parent, name
 
@@ -110,7 +132,10 @@ def mkdirat(proc: Process, dirfd: int | None, path: str, mode: int) -> None:
         parent, name, _ = lookup_parent(proc, dirfd, path)
         if name in ("", ".", ".."):
             raise KernelError(EEXIST)
-        if proc.k.store.lookup(parent.ino, name) is not None:
+        ino = parent.ino
+        if ino >= PROC_BASE or ino == proc.k.proc_mnt:
+            raise KernelError(EEXIST if procfs.child(proc, parent, name) else ENOENT)
+        if proc.k.store.lookup(ino, name) is not None:
             raise KernelError(EEXIST)
         may_create(proc, parent)
         _make(proc, parent, name, S_IFDIR | (mode & 0o1777 & ~proc.umask))
@@ -153,6 +178,8 @@ def readlinkat(proc: Process, dirfd: int | None, path: str) -> str:
         node = lookup(proc, dirfd, path, follow=False)
         if node.mode & S_IFMT != S_IFLNK:
             raise KernelError(EINVAL)
+        if node.ino >= PROC_BASE:
+            return procfs_links.readlink(proc, node)
         return proc.k.store.readlink(node.ino)
 
 
@@ -176,6 +203,8 @@ def linkat(
     with proc.k.lock:
         node = lookup(proc, olddirfd, old, follow)
         parent, name = _create_last(proc, newdirfd, new)
+        if node.ino >= PROC_BASE:
+            raise KernelError(EXDEV)
         if not _may_link(proc, node):
             raise KernelError(EPERM)
         may_create(proc, parent)
@@ -188,7 +217,8 @@ def linkat(
 
 def may_delete(proc: Process, parent: Inode, victim: Inode, isdir: bool) -> None:
     """Linux ``may_delete``: EACCES, EPERM (sticky directory), ENOTDIR/EISDIR,
-    EBUSY (root), ENOENT (removed directory)."""
+    EBUSY (root or a mount point), ENOENT (removed directory). For a store
+    victim; a procfs one goes to ``procfs.may_delete``."""
     cred = proc.cred
     if cred.euid != 0:
         if not permission(cred, parent, MAY_WRITE | MAY_EXEC):
@@ -199,8 +229,8 @@ def may_delete(proc: Process, parent: Inode, victim: Inode, isdir: bool) -> None
     if isdir:
         if not victim_dir:
             raise KernelError(ENOTDIR)
-        if victim.ino == proc.k.root_ino:
-            raise KernelError(EBUSY)
+        if victim.ino == proc.k.root_ino or victim.ino == proc.k.proc_mnt:
+            raise KernelError(EBUSY)  # the root, or a mount point
     elif victim_dir:
         raise KernelError(EISDIR)
     if parent.nlink == 0:
@@ -220,9 +250,17 @@ def unlinkat(proc: Process, dirfd: int | None, path: str) -> None:
             (parent, name), trailing = fast, False
         if name in ("", ".", ".."):
             raise KernelError(EISDIR)
-        victim = k.store.lookup(parent.ino, name)
+        try:
+            victim = k.store.lookup(parent.ino, name)
+        except KeyError:  # a procfs directory
+            victim = None
         if victim is None:
-            raise KernelError(ENOENT)
+            victim = dentry(proc, parent, name)
+            if victim is None:
+                raise KernelError(ENOENT)
+            if trailing:
+                raise KernelError(EISDIR if victim.mode & S_IFMT == S_IFDIR else ENOTDIR)
+            procfs.may_delete(proc, parent, victim, False)  # a procfs name: raises
         if trailing:
             raise KernelError(EISDIR if victim.mode & S_IFMT == S_IFDIR else ENOTDIR)
         may_delete(proc, parent, victim, False)
@@ -248,9 +286,15 @@ def rmdirat(proc: Process, dirfd: int | None, path: str) -> None:
             raise KernelError(EINVAL)
         if name == "":
             raise KernelError(EBUSY)
-        victim = k.store.lookup(parent.ino, name)
+        try:
+            victim = k.store.lookup(parent.ino, name)
+        except KeyError:  # a procfs directory
+            victim = None
         if victim is None:
-            raise KernelError(ENOENT)
+            victim = dentry(proc, parent, name)
+            if victim is None:
+                raise KernelError(ENOENT)
+            procfs.may_delete(proc, parent, victim, True)  # a procfs name: raises
         may_delete(proc, parent, victim, True)
         if not k.store.is_empty(victim.ino):
             raise KernelError(ENOTEMPTY)
@@ -303,11 +347,18 @@ def renameat(
         else:
             (dparent, dname), dtrail = fast, False
         if sname in ("", ".", "..") or dname in ("", ".", ".."):
+            _rename_procfs(proc, sparent, sname, dparent, dname)
             raise KernelError(EBUSY)
-        src = store.lookup(sparent.ino, sname)
-        if src is None:
+        try:
+            src = store.lookup(sparent.ino, sname)
+            dst = store.lookup(dparent.ino, dname)
+        except KeyError:  # a procfs directory
+            src = dst = None
+        if src is None:  # procfs names are not in the store
+            _rename_procfs(proc, sparent, sname, dparent, dname)
             raise KernelError(ENOENT)
-        dst = store.lookup(dparent.ino, dname)
+        if dst is None and (dparent.ino >= PROC_BASE or dparent.ino == k.proc_mnt):
+            raise KernelError(EXDEV)  # into procfs
         if noreplace and dst is not None:
             raise KernelError(EEXIST)
         isdir = src.mode & S_IFMT == S_IFDIR
@@ -349,6 +400,25 @@ def renameat(
             k.ns_gen += 1
 
 
+def _rename_procfs(proc: Process, sparent: Inode, sname: str, dparent: Inode, dname: str) -> None:
+    """rename(2) where a side is in procfs, checked first as Linux does:
+    EXDEV across the mount; with both sides in procfs, EBUSY for dots,
+    ENOENT for a missing source or target (procfs looks a new name up as
+    ENOENT), else ``procfs.may_delete``'s errors (it has no rename
+    operation). Returns when neither side is in procfs."""
+    sproc, dproc = in_procfs(proc, sparent), in_procfs(proc, dparent)
+    if not sproc and not dproc:
+        return
+    if sproc != dproc:
+        raise KernelError(EXDEV)
+    if sname in ("", ".", "..") or dname in ("", ".", ".."):
+        raise KernelError(EBUSY)
+    src = dentry(proc, sparent, sname)
+    if src is None or dentry(proc, dparent, dname) is None:
+        raise KernelError(ENOENT)
+    procfs.may_delete(proc, sparent, src, src.mode & S_IFMT == S_IFDIR)
+
+
 # -- reading directories ------------------------------------------------------------
 def getdents(proc: Process, fd: int) -> list[tuple[str, int, int]]:
     """getdents64(2), all at once: the entries from the directory position
@@ -361,6 +431,11 @@ def getdents(proc: Process, fd: int) -> list[tuple[str, int, int]]:
             raise KernelError(EBADF)
         if f.kind != S_IFDIR:
             raise KernelError(ENOTDIR)
+        if f.ino >= PROC_BASE or f.ino == k.proc_mnt:
+            if f.dir_snapshot is None or f.pos == 0:
+                f.dir_snapshot = procfs.readdir(proc, f.ino)
+            start, f.pos = f.pos, len(f.dir_snapshot)
+            return f.dir_snapshot[start:]
         node = k.store.get(f.ino)
         if node.nlink == 0:
             return []
@@ -401,7 +476,13 @@ def list_names(proc: Process, path: str, with_types: bool = False) -> list[Any]:
             return []
         store = k.store
         ino = node.ino
-        entries: list[Any] = store.readdir(ino) if with_types else store.names(ino)
+        try:
+            entries: list[Any] = store.readdir(ino) if with_types else store.names(ino)
+        except KeyError:  # a procfs directory
+            entries = []
+        if not entries and (ino >= PROC_BASE or ino == k.proc_mnt):
+            found = procfs.readdir(proc, ino)
+            return found if with_types else [name for name, _, _ in found]
         at = node.atime_ns
         if at <= node.mtime_ns or at <= node.ctime_ns:
             store.setattr(ino, atime_ns=k.now())

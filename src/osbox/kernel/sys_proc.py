@@ -12,6 +12,7 @@ from errno import EACCES, EINVAL, ENOENT, ENOTDIR, EPERM
 from stat import S_IFDIR
 
 from ..stores.base import S_IFMT
+from . import procfs, procfs_links
 from .cred import MAY_EXEC, permission
 from .errors import KernelError
 from .namei import lookup
@@ -37,7 +38,10 @@ NGROUPS_MAX = 65536
 
 
 def _enter(proc: Process, ino: int) -> None:
-    node = proc.k.store.get(ino)
+    try:
+        node = procfs.inode(proc.k, ino)
+    except KeyError:  # a procfs directory whose process is gone
+        raise KernelError(ENOENT) from None
     if node.mode & S_IFMT != S_IFDIR:
         raise KernelError(ENOTDIR)
     if proc.cred.euid != 0 and not permission(proc.cred, node, MAY_EXEC):
@@ -89,6 +93,8 @@ def getcwd(proc: Process) -> str:
             return cache[1]
         store = k.store
         ino = proc.cwd
+        if ino >= procfs.PROC_BASE:
+            return procfs_links.path_of(proc, ino)  # not cached: its process may go
         if store.get(ino).nlink == 0:
             raise KernelError(ENOENT)
         parts: list[str] = []
