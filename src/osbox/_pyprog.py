@@ -3,92 +3,35 @@
 ``python [-c CODE | -m MODULE | SCRIPT | -] [ARGS...]`` runs in the process's
 host thread with that process as its whole OS view (``patch``), so every
 ``os``/``open``/``subprocess`` call it makes lands in the machine as that
-process. ``sys.argv``, ``sys.stdin``, ``sys.stdout`` and ``sys.stderr`` are
-per-process while a machine's Python program runs (context-routed proxies);
-everything else in ``sys`` and the imported modules are shared with the host
-interpreter, which is the documented limit of running in-process. As CPython
-does, the program ignores SIGPIPE and sees ``BrokenPipeError`` instead.
+process. ``sys.argv``, the standard streams, ``sys.executable``, ``prefix``,
+``exec_prefix`` and ``path`` are per-process (``_pysys``); the rest of
+``sys`` and the imported modules are shared with the host interpreter, which
+is the documented limit of running in-process. Start-up
+and shutdown are CPython's (``_pyinit``): SIGPIPE and SIGXFSZ ignored, SIGINT
+raising KeyboardInterrupt, the standard streams as ``create_stdio`` makes
+them, and the exit status of ``Py_RunMain`` (120 when flushing stdout fails
+at exit, death by SIGINT after an uncaught KeyboardInterrupt).
 """
 
 from __future__ import annotations
 
-import contextvars
-import io
+import logging
 import runpy
 import signal
 import sys
-import threading
 from typing import Any
 
-from .patch import patched_os
+from . import _pysys as pysys
+from ._pyinit import exit_code, flush_std_files, make_stdio, report, start_signals
+from ._pysys import guest_sys
+from .kernel.signals import ProcessKilled
+from .patch import machine_loaders, patched_os
 from .shell.context import Context
 from .shell.registry import program
 
 __all__ = ["python"]
 
 VERSION = "Python {}.{}.{}".format(*sys.version_info[:3])
-_STREAMS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "osbox_pyprog", default=None
-)
-_lock = threading.Lock()
-_users = 0
-_saved: dict[str, Any] = {}
-
-
-class _Routed:
-    """Stands for ``sys.<name>``: the current Python program's, else the host's."""
-
-    def __init__(self, name: str, host: Any) -> None:
-        object.__setattr__(self, "_name", name)
-        object.__setattr__(self, "_host", host)
-
-    def _target(self) -> Any:
-        d = _STREAMS.get()
-        return object.__getattribute__(self, "_host") if d is None else d[self._name]
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._target(), attr)
-
-    def __setattr__(self, attr: str, value: Any) -> None:
-        setattr(self._target(), attr, value)
-
-    def __iter__(self) -> Any:
-        return iter(self._target())
-
-    def __len__(self) -> int:
-        return len(self._target())
-
-    def __getitem__(self, i: Any) -> Any:
-        return self._target()[i]
-
-    def __setitem__(self, i: Any, v: Any) -> None:
-        self._target()[i] = v
-
-    def __eq__(self, other: object) -> bool:
-        return bool(self._target() == other)
-
-    def __repr__(self) -> str:
-        return repr(self._target())
-
-
-def _enter() -> None:
-    global _users
-    with _lock:
-        if _users == 0:
-            for name in ("argv", "stdin", "stdout", "stderr"):
-                _saved[name] = getattr(sys, name)
-                setattr(sys, name, _Routed(name, _saved[name]))
-        _users += 1
-
-
-def _leave() -> None:
-    global _users
-    with _lock:
-        _users -= 1
-        if _users == 0:
-            for name, value in _saved.items():
-                setattr(sys, name, value)
-            _saved.clear()
 
 
 def _usage(ctx: Context, msg: str) -> int:
@@ -104,6 +47,7 @@ def python(ctx: Context) -> int:
     """Run Python code as this process (see the module docstring)."""
     args = ctx.argv[1:]
     mode, target = "stdin", ""
+    opts: set[str] = set()
     while args:
         a = args[0]
         if a in ("-V", "--version"):
@@ -125,55 +69,57 @@ def python(ctx: Context) -> int:
                 mode, target = "file", a
             args = args[1:]
             break
-        args = args[1:]  # -u -B -E -I -s -S -O -q -b -d: accepted, no effect here
+        opts.add(a)
+        args = args[1:]  # -u -E -I; -B -s -S -O -q -b -d: accepted, no effect here
     vos = ctx.os
-    for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # as CPython's startup does
-        vos._sigaction(int(sig), signal.SIG_IGN)
-    enc = {"encoding": "utf-8", "errors": "surrogateescape"}
-    stdin = io.TextIOWrapper(vos.open_file(0, "rb", closefd=False), **enc)  # type: ignore[arg-type]
-    stdout = io.TextIOWrapper(vos.open_file(1, "wb", closefd=False), **enc)  # type: ignore[arg-type]
-    stderr = io.TextIOWrapper(
-        vos.open_file(2, "wb", closefd=False),
-        encoding="utf-8",
-        errors="backslashreplace",
-        line_buffering=True,
+    unbuffered = "-u" in opts or (
+        not ({"-E", "-I"} & opts) and bool(vos.environ.get("PYTHONUNBUFFERED"))
     )
+    start_signals(vos)
+    stdin, stdout, stderr = make_stdio(vos, unbuffered)
     argv = {"c": ["-c"], "m": [target], "file": [target], "stdin": ["-" if mode else ""]}[mode]
-    streams = {"argv": argv + args, "stdin": stdin, "stdout": stdout, "stderr": stderr}
+    proc = vos._surface.proc
+    path0 = {"c": "", "stdin": "", "m": vos.getcwd, "file": lambda: _dirname(vos, target)}
+    p0 = path0[mode]
+    exe = vos.path.abspath(proc.exe) if proc.exe else ""
+    streams = guest_sys(vos, exe, p0 if isinstance(p0, str) else p0())
+    streams.update(argv=argv + args, stdin=stdin, stdout=stdout, stderr=stderr)
+    streams.update(__stdin__=stdin, __stdout__=stdout, __stderr__=stderr)
     if mode == "stdin" and not ctx.argv[1:]:
         streams["argv"] = [""]
-    _enter()
-    stok = _STREAMS.set(streams)
+    before = set(sys.modules)
+    root_log = (list(logging.root.handlers), logging.root.level)
+    pysys.use()
+    stok = pysys.CURRENT_SYS.set(streams)
     code = 0
+    interrupted = False
     try:
         try:
             with patched_os(vos):
                 _run(vos, mode, target)
         except SystemExit as e:
-            if e.code is None:
-                code = 0
-            elif isinstance(e.code, int):
-                code = e.code
-            else:
-                print(e.code, file=stderr)
-                code = 1
+            code = exit_code(e, streams["stderr"])
         except BaseException as e:  # noqa: BLE001 - report as the interpreter does
             if type(e).__name__ in ("ProcessKilled", "ExecImage", "_Exit"):
                 raise
-            import traceback
-
-            stderr.write("".join(traceback.format_exception(e)))
+            report(e, streams["stderr"])
+            interrupted = isinstance(e, KeyboardInterrupt)
             code = 1
-        finally:
-            for s in (stdout, stderr):
-                try:
-                    s.flush()
-                except (OSError, ValueError):
-                    pass
+        # Py_FinalizeEx: the streams sys names now (the program may have replaced them)
+        if not flush_std_files(streams["stdout"], streams["stderr"]):
+            code = 120
     finally:
-        _STREAMS.reset(stok)
-        _leave()
+        pysys.CURRENT_SYS.reset(stok)
+        pysys.release()
+        pysys.drop_machine_modules(before, machine_loaders(), root_log)
+    if interrupted:
+        raise ProcessKilled(int(signal.SIGINT))  # exit_sigint: die by SIGINT
     return code
+
+
+def _dirname(vos: Any, target: str) -> str:
+    """``sys.path[0]`` for a script: its directory, made absolute."""
+    return str(vos.path.dirname(vos.path.abspath(target)))
 
 
 def _run(vos: Any, mode: str, target: str) -> None:
@@ -195,10 +141,12 @@ def _execute(vos: Any, mode: str, target: str, main: dict[str, Any]) -> None:
         try:
             with vos.open_file(target, "rb") as f:
                 source = f.read()
-        except OSError as e:
-            raise SystemExit(
-                f"{sys.executable}: can't open file {target!r}: [Errno {e.errno}] {e.strerror}"
-            ) from None
+        except OSError as e:  # pymain_run_file: the message, then status 2
+            name = vos._surface.proc.argv[0] if vos._surface.proc.argv else "python3"
+            sys.stderr.write(
+                f"{name}: can't open file {target!r}: [Errno {e.errno}] {e.strerror}\n"
+            )
+            raise SystemExit(2) from None
         main["__file__"] = target
         exec(compile(source, target, "exec"), main)
     else:

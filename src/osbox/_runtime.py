@@ -14,6 +14,7 @@ death by signal.
 
 from __future__ import annotations
 
+import contextvars
 import signal
 import subprocess
 import sys
@@ -91,7 +92,8 @@ class Runtime:
         timeout = self.machine.config.get("command_timeout")
         if timeout:
             self._watch(proc, timeout)
-        t.start()
+        # a process starts in a context of its own, not a copy of its parent's
+        contextvars.Context().run(t.start)
 
     def _watch(self, proc: Process, timeout: float) -> None:
         """Kill ``proc`` (SIGKILL) once it has run ``timeout`` seconds."""
@@ -169,6 +171,10 @@ class Runtime:
             if isinstance(target, Image):
                 fn = _programs().get(target.program)
                 argv = list(target.argv)
+                if fn is None and target.program.startswith("host:"):
+                    from .fuse._hostprog import host_program  # Machine(host_programs=)
+
+                    fn = host_program(self.machine, proc, target.program[5:])
                 if fn is None:
                     vos.write(2, f"{argv[0]}: program '{target.program}' not available\n".encode())
                     return 126 << 8

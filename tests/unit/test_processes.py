@@ -300,20 +300,15 @@ def test_exec_resets_caught_signals(env: Env) -> None:
     _signaled(o, o.waitpid(pid, 0)[1], signal.SIGTERM)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="signal.signal is not routed to the virtual process: a machine's Python "
-    "child runs in a host thread and CPython refuses (ValueError) outside the main thread",
-)
 @inside
-def test_python_child_installs_a_signal_handler(menv: Env) -> None:
+def test_python_child_installs_a_signal_handler(env: Env) -> None:
     code = (
         "import os, signal\n"
         "signal.signal(signal.SIGTERM, lambda s, f: print('caught', s))\n"
         "os.kill(os.getpid(), signal.SIGTERM)\n"
         "print('after')\n"
     )
-    assert menv.python(code) == (0, f"caught {int(signal.SIGTERM)}\nafter\n")
+    assert env.python(code) == (0, f"caught {int(signal.SIGTERM)}\nafter\n")
 
 
 @inside

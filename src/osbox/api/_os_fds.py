@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from errno import EBADF
+from errno import EBADF, EINTR
 from typing import Any
 
 from ..kernel import sys_attr, sys_copy, sys_file, sys_proc
@@ -17,6 +17,7 @@ from ..kernel.devices import console_isatty
 from ..kernel.errors import KernelError, oserror
 from ._base import OsBase
 from ._convert import dirfd_arg, fd_arg, id_arg, path_arg, raise_os
+from ._signal import run_handlers
 
 __all__ = ["FdCalls"]
 
@@ -106,7 +107,10 @@ class FdCalls(OsBase):
         try:
             return sys_file.read(self.proc, fd_arg(fd), length)
         except KernelError as e:
-            raise_os(e)
+            if e.errno != EINTR:
+                raise_os(e)
+        run_handlers(self.proc)  # PEP 475: the handler runs, the call restarts
+        return self.read(fd, length)
 
     def pread(self, fd: int, length: int, offset: int, /) -> bytes:
         """os.pread: read at ``offset`` without moving the file position."""
@@ -123,7 +127,10 @@ class FdCalls(OsBase):
         try:
             return sys_file.write(self.proc, fd_arg(fd), _buffer(data))
         except KernelError as e:
-            raise_os(e)
+            if e.errno != EINTR:
+                raise_os(e)
+        run_handlers(self.proc)
+        return self.write(fd, data)
 
     def pwrite(self, fd: int, data: Any, offset: int, /) -> int:
         """os.pwrite: write at ``offset`` (at EOF under O_APPEND, as Linux does)."""

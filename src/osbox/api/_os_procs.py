@@ -17,6 +17,7 @@ import io
 import operator
 import signal
 import sys
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
@@ -25,6 +26,7 @@ from ..kernel.errors import KernelError, oserror
 from ..kernel.process import Process
 from ._base import OsBase
 from ._convert import path_arg, raise_os
+from ._signal import run_handlers
 
 __all__ = ["ProcCalls"]
 
@@ -123,9 +125,7 @@ class ProcCalls(OsBase):
                 pass
 
     def _run_handlers(self) -> None:
-        for sig, handler in sys_task.take_pending(self.proc):
-            if callable(handler):
-                handler(sig)
+        run_handlers(self.proc)
 
     # -- exec ---------------------------------------------------------------------------
     def execv(self, path: Any, argv: Any, /) -> NoReturn:
@@ -530,10 +530,13 @@ class ProcCalls(OsBase):
         return old
 
     def _sleep(self, seconds: float) -> None:
-        """Sleep ``seconds`` as this process: a fatal signal ends it early."""
+        """Sleep ``seconds`` as this process: a fatal signal ends it early; a
+        caught one runs its handler and the sleep resumes for the time left
+        (PEP 475)."""
+        deadline = time.monotonic() + seconds
         while True:
             try:
-                sys_task.sleep(self.proc, seconds)
+                sys_task.sleep(self.proc, max(0.0, deadline - time.monotonic()))
                 return
             except KernelError as e:
                 if e.errno != errno.EINTR:

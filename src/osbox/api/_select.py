@@ -15,6 +15,7 @@ from typing import Any
 from ..kernel import sys_poll
 from ..kernel.errors import KernelError, oserror
 from ..kernel.process import Process
+from ._signal import restarting
 
 __all__ = ["make_poll", "make_select"]
 
@@ -41,12 +42,10 @@ def _fileno(obj: Any) -> int:
 def _poll(
     proc: Process, fds: list[tuple[int, int]], timeout: float | None
 ) -> list[tuple[int, int]]:
-    while True:
-        try:
-            return sys_poll.poll(proc, fds, timeout)
-        except KernelError as e:
-            if e.errno != errno.EINTR:
-                raise oserror(e.errno) from None
+    try:
+        return restarting(proc, sys_poll.poll, fds, timeout)
+    except KernelError as e:
+        raise oserror(e.errno) from None
 
 
 def make_poll(proc: Process) -> type:

@@ -29,7 +29,7 @@ PIPE_SIZE = 65536
 class Pipe:
     """The buffer behind a pipe or FIFO (Linux ``struct pipe_inode_info``)."""
 
-    __slots__ = ("buf", "readers", "writers", "cond", "node")
+    __slots__ = ("buf", "readers", "writers", "cond", "node", "written")
 
     def __init__(self, lock: threading.RLock) -> None:
         self.buf = bytearray()
@@ -37,6 +37,7 @@ class Pipe:
         self.writers = 0
         self.cond = threading.Condition(lock)
         self.node: Any = None  # the Inode fstat reports for an anonymous pipe
+        self.written: dict[int, int] = {}  # pid -> bytes it wrote (the output limit)
 
     def read(self, n: int, nonblock: bool, proc: Process | None = None) -> bytes:
         """Return up to ``n`` bytes; b"" at EOF. Called with the lock held;
@@ -55,21 +56,24 @@ class Pipe:
     def write(self, data: bytes, nonblock: bool, proc: Process | None = None) -> int:
         """Write ``data``; return the count written. Called with the lock held.
         With no reader left, the writer gets SIGPIPE (unless it ignores it,
-        as Python programs do) and EPIPE. Past the machine's output limit a
-        write is cut short, and the next one gets SIGXFSZ and EFBIG."""
+        as Python programs do) and EPIPE. The machine's output limit counts
+        the bytes each process writes to this pipe, as RLIMIT_FSIZE bounds
+        each file: past it a write is cut short, and the next one gets
+        SIGXFSZ (unless ignored) and EFBIG."""
         total = 0
         size = len(data)
         if proc is not None:
             limit = proc.k.max_output
             if limit is not None and proc.pid != 1:
-                room = limit - proc.written
-                if room <= 0:
+                done = self.written.get(proc.pid, 0)
+                if done >= limit:
                     deliver(proc, SIGXFSZ)
                     check(proc)
                     raise KernelError(EFBIG)
-                if size > room:
-                    data, size = data[:room], room
-                proc.written += size
+                if size > limit - done:
+                    data, size = data[: limit - done], limit - done
+                self.written[proc.pid] = done + size
+            proc.written += size
         while True:
             if self.readers == 0:
                 if total:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cred import Cred
 from .file import FdTable
@@ -53,6 +53,7 @@ class Process:
         "reported",
         "thread",
         "written",
+        "itimer",
     )
 
     def __init__(
@@ -90,7 +91,8 @@ class Process:
         self.waiting_on: threading.Condition | None = None
         self.reported = 0  # a stop (or continue) event its parent has yet to collect
         self.thread: threading.Thread | None = None
-        self.written = 0  # bytes written to pipes (the machine's output limit)
+        self.written = 0  # bytes written to pipes in all
+        self.itimer: Any = None  # the armed ITIMER_REAL (``kernel.itimer``), if any
         k.ref(cwd)
         k.ref(root)
 

@@ -17,7 +17,7 @@ import time
 from errno import EAGAIN, ECHILD, EINVAL, EPERM, ESRCH
 from typing import Any
 
-from . import signals
+from . import itimer, signals
 from .errors import KernelError
 from .process import Process
 from .sys_file import release
@@ -31,6 +31,7 @@ __all__ = [
     "wait4",
     "kill",
     "sleep",
+    "pause",
     "setpgid",
     "getpgid",
     "getsid",
@@ -81,6 +82,7 @@ def exit(proc: Process, status: int) -> None:
         k.unref(proc.root)
         proc.state = "Z"
         proc.status = status
+        itimer.disarm(proc)
         proc.pending.clear()
         proc.handlers.clear()
         adopted = k.adopted
@@ -188,6 +190,15 @@ def sleep(proc: Process, seconds: float) -> None:
                 signals.check(proc)
                 return
             signals.wait_event(proc, k.proc_cond, left)
+
+
+def pause(proc: Process) -> None:
+    """pause(2): wait for a signal. A fatal one ends the process
+    (``ProcessKilled``); a caught one returns EINTR, always, as pause does
+    (the caller runs the handler)."""
+    with proc.k.lock:
+        while True:
+            signals.wait_event(proc, proc.k.proc_cond)
 
 
 def take_pending(proc: Process) -> list[tuple[int, Any]]:

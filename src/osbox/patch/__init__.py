@@ -26,10 +26,18 @@ from ._install import CURRENT, install, uninstall
 if TYPE_CHECKING:
     from .._machine import Machine
 
-__all__ = ["patched", "patched_os", "current_machine"]
+__all__ = ["patched", "patched_os", "current_machine", "machine_loaders"]
 
 _lock = threading.Lock()
 _depth = 0
+
+
+def machine_loaders() -> tuple[type, ...]:
+    """The loader classes of modules imported from a machine."""
+    from ._importer import MachineLoader
+    from ._zipimport import ArchiveLoader
+
+    return (MachineLoader, ArchiveLoader)
 
 
 def current_machine() -> Machine | None:

@@ -3,10 +3,12 @@
 While a machine is patched in, ``MachineFinder`` sits first on
 ``sys.meta_path``. For each ``sys.path`` entry (or package ``__path__``)
 that is a directory *inside the machine*, it looks for ``name.py`` or
-``name/__init__.py`` there and loads the source from the machine. Entries
-that are not machine directories are left to the normal finders, so the
+``name/__init__.py`` there and loads the source from the machine; an entry
+naming a zip archive of the machine (a wheel) is searched by
+``_zipimport``. Other entries are left to the normal finders, so the
 stdlib and installed packages keep importing from the host. No bytecode is
-written into the machine.
+written into the machine. A machine package's data (``importlib.resources``)
+is read from the machine.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from ._install import CURRENT
+from ._zipimport import find_in_archive
 
 __all__ = ["MachineFinder", "FINDER"]
 
@@ -46,6 +49,12 @@ class MachineLoader(importlib.abc.SourceLoader):
         st = self._ns["stat"](path)
         return {"mtime": st.st_mtime, "size": st.st_size}
 
+    def get_resource_reader(self, fullname: str) -> Any:
+        """Package data beside the module, in the machine (``importlib.resources``)."""
+        import importlib.readers
+
+        return importlib.readers.FileReader(self)  # type: ignore[arg-type]
+
 
 class MachineFinder(importlib.abc.MetaPathFinder):
     """Finds modules under machine directories on ``sys.path``."""
@@ -64,8 +73,11 @@ class MachineFinder(importlib.abc.MetaPathFinder):
             base = entry or ns["getcwd"]()
             try:
                 if not stat.S_ISDIR(mstat(base).st_mode):
-                    continue
+                    raise NotADirectoryError
             except (OSError, ValueError):
+                spec = find_in_archive(ns, base, fullname)
+                if spec is not None:
+                    return spec
                 continue
             pkg = f"{base.rstrip('/')}/{tail}"
             init = pkg + "/__init__.py"

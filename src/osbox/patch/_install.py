@@ -24,7 +24,12 @@ Patched entry points:
   machine the machine's runtime starts the child (``api/_os_procs.py``);
 * ``select.poll``/``select.select`` (and ``selectors.PollSelector``'s
   poll class): readiness of the machine's fds (``api/_select.py``);
-* ``threading.Thread`` start-up, so new threads inherit the machine, and
+* ``signal.signal``/``getsignal`` (through ``_signal``), ``alarm``,
+  ``pause``, ``setitimer``/``getitimer``, ``raise_signal``,
+  ``siginterrupt`` and ``time.sleep``: the virtual process's
+  (``api/_signal.py``); ``pthread_kill`` and ``sigwait*`` raise ENOSYS;
+* ``threading.Thread`` start-up, so new threads run in a copy of the
+  starting context (the machine, and a Python guest's routed ``sys``), and
   ``ThreadPoolExecutor.submit``, so submitted work runs inside it;
 * ``weakref.finalize``: callbacks registered inside a machine run inside it;
 * references to any of these captured elsewhere before patching
@@ -383,7 +388,11 @@ def _in_machine(machine: Any, func: Callable[..., Any], *args: Any, **kwargs: An
 
 def _thread_start(real_start: Callable[..., Any]) -> Callable[..., Any]:
     def start(self: threading.Thread) -> None:
-        self._osbox_machine = _get()  # type: ignore[attr-defined]
+        # A thread started inside a machine runs in a copy of the starting
+        # context: the machine, and what a guest routes per context (its
+        # Python program's sys.stdout, sys.path...).
+        ns = _get()
+        self._osbox_context = None if ns is None else contextvars.copy_context()  # type: ignore[attr-defined]
         real_start(self)
 
     return start
@@ -391,12 +400,40 @@ def _thread_start(real_start: Callable[..., Any]) -> Callable[..., Any]:
 
 def _thread_bootstrap(real_inner: Callable[..., Any]) -> Callable[..., Any]:
     def _bootstrap_inner(self: threading.Thread) -> None:
-        ns = getattr(self, "_osbox_machine", None)
-        if ns is not None:
-            CURRENT.set(ns)
-        real_inner(self)
+        ctx = getattr(self, "_osbox_context", None)
+        if ctx is not None:
+            self._osbox_context = None  # type: ignore[attr-defined]
+            ctx.run(real_inner, self)
+        else:
+            real_inner(self)
 
     return _bootstrap_inner
+
+
+def _signal_entries(plan: list[tuple[Any, str, Any, Any]], dispatchers: dict[Any, Any]) -> None:
+    """``signal``'s calls (the C ones in ``_signal``, which ``signal.signal``
+    and ``getsignal`` wrap, and their copies in ``signal``) and
+    ``time.sleep``, to the process's own (``api/_signal.py``)."""
+    import importlib
+    import signal
+    import time
+
+    _signal = importlib.import_module("_signal")  # the C module signal.py wraps
+
+    from ..api._signal import SIGNAL_CALLS
+
+    for name in SIGNAL_CALLS:
+        real_fn = getattr(_signal, name, None)
+        if real_fn is None:
+            continue
+        d = _module_dispatcher("_signal", name, real_fn)
+        dispatchers[real_fn] = d
+        _entry(plan, _signal, name, d)
+        if getattr(signal, name, None) is real_fn:
+            _entry(plan, signal, name, d)
+    d = _module_dispatcher("_signal", "sleep", time.sleep)
+    dispatchers[time.sleep] = d
+    _entry(plan, time, "sleep", d)
 
 
 def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
@@ -464,11 +501,13 @@ def _build_plan() -> tuple[list[tuple[Any, str, Any, Any]], dict[Any, Any]]:
         if name == "poll":
             _entry(plan, selectors.PollSelector, "_selector_cls", staticmethod(d))
 
+    _signal_entries(plan, dispatchers)
     _entry(plan, _posixsubprocess, "fork_exec", _fork_exec_dispatcher(_posixsubprocess.fork_exec))
     _entry(plan, subprocess, "_fork_exec", _fork_exec_dispatcher(subprocess._fork_exec))  # type: ignore[attr-defined]
     from ._importer import bootstrap_entries
+    from ._resources import resource_entries
 
-    for obj, name, value in bootstrap_entries():
+    for obj, name, value in bootstrap_entries() + resource_entries():
         _entry(plan, obj, name, value)
     import concurrent.futures
     import weakref

@@ -34,6 +34,7 @@ def run_subshell(sh: Shell, node: Subshell, final: bool) -> int:
 
     if final:
         return child(sh.ctx)
+    sh.lineno = node.lineno
     return procs.wait_fg(sh.os, sh.fork(child))
 
 
@@ -52,7 +53,11 @@ def run_background(sh: Shell, cmd: Command) -> int:
             pass
         return sub.run_child(cmd)
 
+    # dash reports a failed fork of a background job at line 0 (its
+    # NBACKGND node carries no line number)
+    saved, sh.lineno = sh.lineno, 0
     pid = sh.fork(child)
+    sh.lineno = saved
     sh.last_bg = pid
     sh.jobs[pid] = None
     return 0
@@ -100,7 +105,13 @@ def run_pipeline(sh: Shell, node: Pipeline, final: bool) -> int:
             cctx.reset_streams()
             return sub.run_child(cmd)
 
-        pids.append(sh.fork(child))
+        try:
+            pids.append(sh.fork(child))
+        except ShError:
+            for fd in (prev, r, w):
+                if fd is not None and fd >= 0:
+                    vos.close(fd)
+            raise
         if prev is not None:
             vos.close(prev)
         if not last:
@@ -129,8 +140,13 @@ def command_subst(sh: Shell, body: Command | None) -> str:
             return 0
         return sub.run_child(body)
 
-    pid = sh.fork(child)
-    vos.close(w)
+    try:
+        pid = sh.fork(child)
+    except ShError:
+        vos.close(r)
+        raise
+    finally:
+        vos.close(w)
     chunks: list[bytes] = []
     while True:
         data = vos.read(r, 65536)

@@ -299,7 +299,15 @@ class Shell:
         return self.finish(status)
 
     def fork(self, fn: Any) -> int:
-        return procs.fork(self.ctx, fn)
+        """Fork a child running ``fn(ctx)``; its pid. When the process limit
+        refuses (EAGAIN) this is dash's ``sh_error("Cannot fork")``: a shell
+        error, status 2, that ends a non-interactive shell."""
+        try:
+            return procs.fork(self.ctx, fn)
+        except OSError as e:
+            if e.errno != errno.EAGAIN:
+                raise
+        raise ShError("Cannot fork")
 
     # -- evaluation -----------------------------------------------------------------
     def run(self, node: Command, final: bool = False) -> int:

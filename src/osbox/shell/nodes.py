@@ -152,6 +152,7 @@ class Sequence:
 class Subshell:
     body: Command
     redirs: list[Redir] = field(default_factory=list)
+    lineno: int = 0
 
 
 @dataclass

@@ -254,7 +254,7 @@ class Parser:
             self.take()
             body = self.body()
             self.expect_op(")")
-            node = Subshell(body)
+            node = Subshell(body, lineno=tok.lineno)
         elif tok.kind in ("word", "io") or self.is_op(tok, *_REDIR_OPS):
             return self.simple_command()
         else:
