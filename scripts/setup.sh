@@ -14,6 +14,12 @@ if [ ! -x .venv/bin/python ]; then
         "$PY" -m venv .venv
     fi
 fi
+# FUSE (osbox mount/exec and their tests): Debian's fuse3, when missing and we
+# may install it.
+if ! command -v fusermount3 >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fuse3 >/dev/null \
+        || echo "setup.sh: could not install fuse3; the FUSE tests will be skipped" >&2
+fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 if [ "${1:-}" = "--dev" ]; then
     .venv/bin/python -m pip install -q -e '.[dev]'

@@ -260,14 +260,28 @@ def _terminal_repl(machine: Machine) -> int:
 )
 @machine_options
 @click.option("-c", "command", metavar="CMD", help="Run CMD (as sh -c CMD) and exit.")
+@click.option(
+    "--host-program",
+    "host_programs",
+    multiple=True,
+    metavar="NAME",
+    help="Let the shell run host program NAME through osbox exec (saved; root, FUSE).",
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[NAME [ARG]...]")
-def sh(machine_path: str | None, memory: bool, command: str | None, args: tuple[str, ...]) -> None:
+def sh(
+    machine_path: str | None,
+    memory: bool,
+    command: str | None,
+    host_programs: tuple[str, ...],
+    args: tuple[str, ...],
+) -> None:
     """Run the machine's /bin/sh: CMD with -c, else the script on standard
     input, or an interactive shell on a terminal.
 
     The exit status is the shell's.
     """
-    with open_machine(machine_path, memory) as machine:
+    options = {"host_programs": list(host_programs)} if host_programs else {}
+    with open_machine(machine_path, memory, **options) as machine:
         if command is not None:
             status = run_sh(machine, ["sh", "-c", command, *args])
         elif sys.stdin is None or not sys.stdin.isatty() or not _console_streams():

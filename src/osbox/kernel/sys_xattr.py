@@ -23,6 +23,7 @@ from .cred import MAY_READ, MAY_WRITE, permission
 from .errors import KernelError
 from .namei import lookup
 from .process import Process
+from .procfs import PROC_BASE
 from .sys_file import fd_inode
 
 __all__ = ["getxattr", "listxattr", "removexattr", "setxattr", "XATTR_CREATE", "XATTR_REPLACE"]
@@ -58,9 +59,15 @@ def _permission(proc: Process, node: Inode, name: str, mask: int) -> None:
             raise KernelError(EPERM if write else ENODATA)
         if kind == S_IFDIR and node.mode & S_ISVTX and write and euid not in (0, node.uid):
             raise KernelError(EPERM)
-    if euid != 0 and not permission(proc.cred, node, mask):
+    elif name.startswith("security."):
+        # xattr_permission leaves security.* to the LSM, with no inode
+        # permission check; the capability module wants CAP_SYS_ADMIN to set
+        if write and euid != 0:
+            raise KernelError(EPERM)
+        mask = 0
+    if euid != 0 and mask and not permission(proc.cred, node, mask):
         raise KernelError(EACCES)
-    if not name.startswith(_STORED):
+    if not name.startswith(_STORED) or node.ino >= PROC_BASE:  # procfs keeps none
         raise KernelError(EOPNOTSUPP)
 
 
@@ -114,7 +121,7 @@ def listxattr(proc: Process, dirfd: int | None, path: str | int, follow: bool) -
     for root. Errors: path errors."""
     with proc.k.lock:
         node = _target(proc, dirfd, path, follow)
-        if not node.ino:
+        if not node.ino or node.ino >= PROC_BASE:
             return []
         names = list(proc.k.store.xattrs(node.ino))
     if proc.cred.euid != 0:
