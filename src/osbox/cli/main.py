@@ -5,10 +5,14 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .diff import commit, diff
 from .files import cat, ls, stat
 from .fsck import fsck
+from .log import log
+from .mount import exec_, mount
 from .run import run
 from .sh import sh
+from .snapshots import fork, restore, snapshot, snapshots
 from .transfer import get, put
 from .tree import tree
 
@@ -22,11 +26,14 @@ def cli() -> None:
 
     Each command works on one machine: --machine PATH (or $OSBOX_MACHINE;
     default .osbox/machine.db, created on first use) or --memory for a
-    throwaway one. Nothing reaches the host unless copied out with get.
+    throwaway one. Nothing reaches the host unless copied out with get or
+    committed from an overlay with commit.
     """
 
 
-for _command in (run, sh, ls, cat, tree, stat, put, get, fsck):
+for _command in (run, sh, ls, cat, tree, stat, put, get, fsck, mount, exec_, log):
+    cli.add_command(_command)
+for _command in (diff, commit, snapshot, snapshots, restore, fork):
     cli.add_command(_command)
 
 
